@@ -1,0 +1,1 @@
+"""Command line: one module per subcommand; the only place that prints."""

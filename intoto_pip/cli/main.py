@@ -1,0 +1,72 @@
+"""``intoto-pip``: dispatch to one module per subcommand.
+
+Subcommand modules import only argparse at module level and load the library inside
+``run()``, so ``intoto-pip --version`` stays close to the interpreter's own start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from intoto_pip import __version__
+
+# subcommand -> module exposing add_parser(subparsers) and run(args) -> int
+COMMANDS: dict[str, str] = {
+    "install": "intoto_pip.cli.install",
+    "verify": "intoto_pip.cli.verify",
+    "run": "intoto_pip.cli.run",
+    "record": "intoto_pip.cli.record",
+    "sign": "intoto_pip.cli.sign",
+    "keygen": "intoto_pip.cli.keygen",
+    "key": "intoto_pip.cli.key",
+    "layout": "intoto_pip.cli.layout",
+    "match-products": "intoto_pip.cli.match_products",
+    "mock": "intoto_pip.cli.mock",
+    "attach": "intoto_pip.cli.attach",
+    "demo": "intoto_pip.cli.demo",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="intoto-pip",
+        description="in-toto supply-chain verification for Python packages.",
+        epilog="Exit codes: 0 verified/done, 1 not verified, 2 usage or unreadable input.",
+    )
+    parser.add_argument("--version", action="version", version=f"intoto-pip {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks for unexpected errors"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list in (["--version"], ["-V"]):
+        # Fast path: no parser construction, no subcommand imports.
+        print(f"intoto-pip {__version__}")
+        return 0
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from intoto_pip.cli._common import run_command
+
+    return run_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

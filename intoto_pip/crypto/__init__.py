@@ -1,0 +1,1 @@
+"""Canonical JSON, keys, and signatures (classic Metablock hex and DSSE base64)."""

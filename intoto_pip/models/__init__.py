@@ -1,0 +1,1 @@
+"""Frozen, typed in-toto metadata: links, layouts, rules, envelopes; strict parsing."""

@@ -1,0 +1,260 @@
+"""Signed envelopes: the classic Metablock and DSSE, parsed strictly, signed, verified, dumped.
+
+Signatures are checked over exactly what was received, before any schema is applied: for a
+Metablock the canonical JSON of the ``signed`` tree as read (so a member added after signing
+breaks the signature), for DSSE the pre-authentication encoding of the raw payload bytes.
+Files are written byte for byte as in-toto 3.x writes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from intoto_pip.crypto.canonical import encode_canonical
+from intoto_pip.crypto.keys import PublicKey, Signer
+from intoto_pip.errors import MetadataError
+from intoto_pip.models.strict_json import loads_strict
+
+PAYLOAD_TYPE: Final = "application/vnd.in-toto+json"
+
+_CLASSIC_MEMBERS: Final = frozenset({"signed", "signatures"})
+_DSSE_MEMBERS: Final = frozenset({"payload", "payloadType", "signatures"})
+_SIGNATURE_MEMBERS: Final = frozenset({"keyid", "sig"})
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+_KEYID = re.compile(r"[0-9a-fA-F]+")
+_STANDARD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature entry: the signer's keyid and the raw signature bytes."""
+
+    keyid: str
+    sig: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Envelope:
+    """A signed in-toto statement in either envelope format."""
+
+    kind: Literal["metablock", "dsse"]
+    payload: dict[str, Any]
+    signed_bytes: bytes
+    signatures: tuple[Signature, ...]
+    # DSSE only: the payload bytes exactly as signed, so a dump reproduces them.
+    raw_payload: bytes | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if (self.kind == "dsse") != (self.raw_payload is not None):
+            raise ValueError("raw_payload is required for DSSE envelopes and only for them")
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE pre-authentication encoding; lengths count bytes."""
+    type_bytes = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _decode_hex(text: str) -> bytes | None:
+    return bytes.fromhex(text) if _HEX.fullmatch(text) else None
+
+
+def _decode_b64(text: str) -> bytes | None:
+    """Decode padded base64, standard or URL-safe (DSSE allows both), canonical form only."""
+    if _STANDARD_B64.fullmatch(text):
+        encode, altchars = base64.standard_b64encode, None
+    elif _URLSAFE_B64.fullmatch(text):
+        encode, altchars = base64.urlsafe_b64encode, b"-_"
+    else:
+        return None
+    try:
+        data = base64.b64decode(text, altchars=altchars, validate=True)
+    except binascii.Error:
+        return None
+    # Non-zero padding bits would let two texts carry one value; refuse the odd one.
+    return data if encode(data).decode("ascii") == text else None
+
+
+def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
+    if not isinstance(value, dict):
+        raise MetadataError(f"{where}: expected an object, got {_json_type(value)}")
+    _check_members(value, _SIGNATURE_MEMBERS, f"{where}: ")
+    keyid, sig = value["keyid"], value["sig"]
+    if not isinstance(keyid, str) or not _KEYID.fullmatch(keyid):
+        raise MetadataError(f"{where}.keyid: expected a hex string, got {_json_type(keyid)}")
+    if not isinstance(sig, str):
+        raise MetadataError(f"{where}.sig: expected a string, got {_json_type(sig)}")
+    raw = _decode_b64(sig) if dsse else _decode_hex(sig)
+    if raw is None:
+        raise MetadataError(f"{where}.sig: not {'base64' if dsse else 'hex'}")
+    if not raw:
+        raise MetadataError(f"{where}.sig: empty signature")
+    return Signature(keyid=keyid, sig=raw)
+
+
+def _parse_signatures(value: object, dsse: bool) -> tuple[Signature, ...]:
+    if not isinstance(value, list):
+        raise MetadataError(f"signatures: expected an array, got {_json_type(value)}")
+    return tuple(
+        _parse_signature(item, f"signatures[{index}]", dsse) for index, item in enumerate(value)
+    )
+
+
+def _check_members(document: dict[str, Any], expected: frozenset[str], where: str = "") -> None:
+    unknown = sorted(set(document) - expected)
+    if unknown:
+        raise MetadataError(f"{where}unknown member {unknown[0]!r}")
+    missing = sorted(expected - set(document))
+    if missing:
+        raise MetadataError(f"{where}missing member {missing[0]!r}")
+
+
+def _parse_classic(document: dict[str, Any]) -> Envelope:
+    _check_members(document, _CLASSIC_MEMBERS)
+    signed = document["signed"]
+    if not isinstance(signed, dict):
+        raise MetadataError(f"signed: expected an object, got {_json_type(signed)}")
+    return Envelope(
+        kind="metablock",
+        payload=signed,
+        signed_bytes=encode_canonical(signed),
+        signatures=_parse_signatures(document["signatures"], dsse=False),
+    )
+
+
+def _parse_dsse(document: dict[str, Any]) -> Envelope:
+    _check_members(document, _DSSE_MEMBERS)
+    payload_type = document["payloadType"]
+    if payload_type != PAYLOAD_TYPE:
+        raise MetadataError(f"payloadType: {payload_type!r} is not {PAYLOAD_TYPE!r}")
+    text = document["payload"]
+    raw = _decode_b64(text) if isinstance(text, str) else None
+    if raw is None:
+        raise MetadataError("payload: not base64")
+    signatures = _parse_signatures(document["signatures"], dsse=True)
+    payload = loads_strict(raw, what="payload")
+    if not isinstance(payload, dict):
+        raise MetadataError(f"payload: expected a JSON object, got {_json_type(payload)}")
+    return Envelope(
+        kind="dsse",
+        payload=payload,
+        signed_bytes=pae(PAYLOAD_TYPE, raw),
+        signatures=signatures,
+        raw_payload=raw,
+    )
+
+
+def parse_envelope(data: bytes, *, what: str) -> Envelope:
+    """Parse a metadata file's bytes as a classic or DSSE envelope; ``what`` names it."""
+    document = loads_strict(data, what=what)
+    try:
+        if not isinstance(document, dict):
+            raise MetadataError(f"expected a JSON object, got {_json_type(document)}")
+        if "signed" in document:
+            return _parse_classic(document)
+        if "payload" in document:
+            return _parse_dsse(document)
+        raise MetadataError("neither a Metablock ('signed') nor a DSSE envelope ('payload')")
+    except MetadataError as exc:
+        raise MetadataError(f"{what}: {exc}") from exc
+
+
+def verified_keys(envelope: Envelope, keys: Sequence[PublicKey]) -> list[PublicKey]:
+    """The keys, in the given order and each once, with a valid signature in ``envelope``.
+
+    Every entry whose keyid names the key is tried, so a bogus entry listed first cannot
+    hide a good one; repeated entries cannot make a key count twice.
+    """
+    found: list[PublicKey] = []
+    for key in keys:
+        if key in found:
+            continue
+        keyids = (key.keyid, key.legacy_keyid)
+        if any(
+            sig.keyid in keyids and key.verify(sig.sig, envelope.signed_bytes)
+            for sig in envelope.signatures
+        ):
+            found.append(key)
+    return found
+
+
+def _plain_copy(payload: Mapping[str, Any]) -> dict[str, Any]:
+    # A deep copy in JSON's own types, so later changes by the caller cannot reach us.
+    value = json.loads(json.dumps(payload))
+    if not isinstance(value, dict):
+        raise TypeError("payload must be a JSON object")
+    return value
+
+
+def _replace_signatures(
+    existing: Sequence[Signature], signers: Sequence[Signer], signed_bytes: bytes
+) -> tuple[Signature, ...]:
+    result = list(existing)
+    for signer in signers:
+        key = signer.public_key
+        result = [sig for sig in result if sig.keyid not in (key.keyid, key.legacy_keyid)]
+        result.append(Signature(keyid=key.keyid, sig=signer.sign(signed_bytes)))
+    return tuple(result)
+
+
+def sign_payload(payload: Mapping[str, Any], signers: Sequence[Signer], *, dsse: bool) -> Envelope:
+    """Sign ``payload`` with every signer, in a DSSE envelope or a classic Metablock."""
+    # Canonical encoding refuses what we could not read back (floats, non-string keys).
+    canonical = encode_canonical(payload)
+    plain = _plain_copy(payload)
+    if dsse:
+        raw = json.dumps(plain, sort_keys=True).encode("utf-8")
+        envelope = Envelope(
+            kind="dsse",
+            payload=plain,
+            signed_bytes=pae(PAYLOAD_TYPE, raw),
+            signatures=(),
+            raw_payload=raw,
+        )
+    else:
+        envelope = Envelope(kind="metablock", payload=plain, signed_bytes=canonical, signatures=())
+    return add_signatures(envelope, signers)
+
+
+def add_signatures(envelope: Envelope, signers: Sequence[Signer]) -> Envelope:
+    """Add each signer's signature, replacing any earlier one by the same key."""
+    signatures = _replace_signatures(envelope.signatures, signers, envelope.signed_bytes)
+    return Envelope(
+        kind=envelope.kind,
+        payload=envelope.payload,
+        signed_bytes=envelope.signed_bytes,
+        signatures=signatures,
+        raw_payload=envelope.raw_payload,
+    )
+
+
+def dump_envelope(envelope: Envelope) -> bytes:
+    """The file bytes in-toto 3.x writes for this envelope."""
+    if envelope.raw_payload is not None:
+        document: dict[str, Any] = {
+            "payload": base64.standard_b64encode(envelope.raw_payload).decode("ascii"),
+            "payloadType": PAYLOAD_TYPE,
+            "signatures": [
+                {"keyid": s.keyid, "sig": base64.standard_b64encode(s.sig).decode("ascii")}
+                for s in envelope.signatures
+            ],
+        }
+        return json.dumps(document, sort_keys=True).encode("utf-8")
+    document = {
+        "signatures": [{"keyid": s.keyid, "sig": s.sig.hex()} for s in envelope.signatures],
+        "signed": envelope.payload,
+    }
+    text = json.dumps(document, indent=1, separators=(",", ": "), sort_keys=True)
+    return text.encode("utf-8")
