@@ -47,4 +47,6 @@ def check_type(obj: Mapping[str, Any], expected: str, where: str) -> None:
 def check_name(name: str, where: str) -> None:
     """Step, inspection and link names end up in file names: keep them plain."""
     if not name or any(bad in name for bad in ("/", "\\", "\x00")) or ".." in name:
-        raise MetadataError(f"{where}: name {name!r} must be non-empty without '/', '\\', NUL, '..'")
+        raise MetadataError(
+            f"{where}: name {name!r} must be non-empty without '/', '\\', NUL, '..'"
+        )

@@ -33,7 +33,8 @@ def parse_expires(value: object, where: str) -> datetime:
     if not isinstance(value, str) or not (match := _EXPIRES.match(value)):
         raise MetadataError(f"{where}: expected 'YYYY-MM-DDTHH:MM:SSZ', got {value!r}")
     try:
-        return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)  # type: ignore[misc]
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise MetadataError(f"{where}: {value!r} is not a real date and time ({exc})") from exc
 
@@ -175,11 +176,14 @@ class Layout:
 
     def _check_names(self, where: str) -> None:
         seen: set[str] = set()
-        for kind, names in (("steps", self.steps), ("inspect", self.inspect)):
-            for index, item in enumerate(names):
-                if item.name in seen:
-                    raise MetadataError(f"{where}.{kind}[{index}].name: {item.name!r} is repeated")
-                seen.add(item.name)
+        named: list[tuple[str, int, str]] = [
+            *(("steps", index, step.name) for index, step in enumerate(self.steps)),
+            *(("inspect", index, item.name) for index, item in enumerate(self.inspect)),
+        ]
+        for kind, index, name in named:
+            if name in seen:
+                raise MetadataError(f"{where}.{kind}[{index}].name: {name!r} is repeated")
+            seen.add(name)
 
     def _check_step_keys(self, where: str) -> None:
         for index, step in enumerate(self.steps):

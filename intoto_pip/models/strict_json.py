@@ -98,7 +98,7 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise MetadataError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-        if MAX_DEPTH < text.count("[") + text.count("{"):
+        if text.count("[") + text.count("{") > MAX_DEPTH:
             _prescan_depth(text)
         try:
             value = json.loads(
@@ -109,9 +109,7 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
                 parse_int=_parse_int,
             )
         except json.JSONDecodeError as exc:
-            raise MetadataError(
-                f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from exc
+            raise MetadataError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
         except RecursionError as exc:
             raise MetadataError("nesting too deep") from exc
         _check_depth_and_strings(value, 0)

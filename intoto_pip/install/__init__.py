@@ -1,0 +1,1 @@
+"""Verified installation: policy, resolution, fetching, the target, the transaction."""
