@@ -88,14 +88,15 @@ def _normalize_segments(segments: list[str], is_dir: bool) -> list[str] | str:
     """Anchor or float the pattern; return the segments, or a whole regex for special cases."""
     if not segments[0]:
         del segments[0]  # leading "/": anchored at the root
-    elif len(segments) == 1 or (len(segments) == 2 and not segments[1]):
-        if segments[0] != "**":
-            segments.insert(0, "**")  # a bare name matches at any depth
+    elif segments[0] != "**" and (len(segments) == 1 or (len(segments) == 2 and not segments[1])):
+        segments.insert(0, "**")  # a bare name matches at any depth
     if not segments:
         raise ValueError("the pattern is empty")
     if not segments[-1]:
         segments[-1] = "**"
-    collapsed = [seg for i, seg in enumerate(segments) if not (seg == "**" and i and segments[i - 1] == "**")]
+    collapsed = [
+        seg for i, seg in enumerate(segments) if not (seg == "**" and i and segments[i - 1] == "**")
+    ]
     if collapsed == ["**"]:
         return _DIR_GROUP if is_dir else "."
     if collapsed == ["**", "*"]:

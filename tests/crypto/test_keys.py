@@ -168,7 +168,7 @@ def _signer_failures(keys: Keys, tmp_path: Path) -> list[tuple[Path, str | None,
         (
             write(tmp_path, "ed448", private_pem(ed448.Ed448PrivateKey.generate(), PKCS8)),
             None,
-            "un",
+            "unsupported key type",
         ),
         (write(tmp_path, "k1", private_pem(k1, PKCS8)), None, "unsupported key curve secp256k1"),
     ]

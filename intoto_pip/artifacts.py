@@ -1,0 +1,311 @@
+"""Recording artifacts: walk, exclude, hash in parallel, name them as the verifier does.
+
+Semantics follow the reference's ``record_artifacts_as_dict``: each given path is
+normalised (``os.path.normpath``) and matched against the exclude patterns; directories are
+walked and every file below them is recorded under its walked path; symlinked files are
+hashed through their target; paths that do not exist are skipped. Names are then
+left-stripped by the first matching ``lstrip_paths`` prefix and normalised with
+:func:`normalize_artifact_name`, so a producer and a verifier always agree on a name.
+
+Where the reference would loop or silently overwrite, we stop: a directory symlink that
+leads back to one of its own ancestors is not walked again (and reported), and two
+different files stripped to the same name are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+from intoto_pip.errors import InputError
+from intoto_pip.models.link import normalize_artifact_name
+from intoto_pip.produce.excludes import ExcludeMatcher
+
+DEFAULT_EXCLUDES: tuple[str, ...] = ("*.link*", ".git", "*.pyc", "*~")
+HASH_ALGORITHM = "sha256"
+
+_READ_SIZE = 1024 * 1024  # large reads: hashlib releases the GIL for big updates
+_SMALL_FILE = 64 * 1024  # files shorter than this are hashed inline, from one read
+_MAX_WORKERS = 16
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordOptions:
+    """How to record. ``exclude=()`` records everything (no default patterns)."""
+
+    base_path: Path | None = None
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    lstrip_paths: tuple[str, ...] = ()
+    normalize_line_endings: bool = False
+    follow_symlinks: bool = True  # descend into symlinked directories (files are always followed)
+    workers: int | None = None  # hashing threads; None: twice the CPU count
+
+
+@dataclass(frozen=True)
+class RecordReport:
+    """The recorded artifacts, and one message per path that was skipped."""
+
+    artifacts: dict[str, dict[str, str]]
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass
+class _Walk:
+    matcher: ExcludeMatcher
+    base: str | None
+    follow_symlinks: bool
+    files: list[tuple[str, str]] = field(default_factory=list)  # (walked path, fs path)
+    skipped: list[str] = field(default_factory=list)
+
+    def fs_path(self, walked: str) -> str:
+        return os.path.join(self.base, walked) if self.base else walked
+
+
+def record_artifacts(paths: Sequence[str], options: RecordOptions) -> dict[str, dict[str, str]]:
+    """Return ``{name: {"sha256": hex}}`` for ``paths`` (see :func:`record_artifacts_report`)."""
+    return record_artifacts_report(paths, options).artifacts
+
+
+def record_artifacts_report(paths: Sequence[str], options: RecordOptions) -> RecordReport:
+    """Record ``paths`` (relative to ``options.base_path`` or the working directory).
+
+    Raises InputError for bad options (overlapping ``lstrip_paths``, an invalid pattern, a
+    base path that is not a directory), for names that collide after stripping, and for a
+    file that cannot be read.
+    """
+    _check_lstrip_paths(options.lstrip_paths)
+    base = _check_base_path(options.base_path)
+    walk = _Walk(ExcludeMatcher(options.exclude), base, options.follow_symlinks)
+    for path in paths:
+        _collect(walk, path)
+    names = _name_files(walk.files, options.lstrip_paths)
+    digests = _hash_all([fs for _, fs in walk.files], options)
+    artifacts = {
+        name: {HASH_ALGORITHM: digest} for name, digest in zip(names, digests, strict=True)
+    }
+    return RecordReport(dict(sorted(artifacts.items())), tuple(walk.skipped))
+
+
+def _check_lstrip_paths(prefixes: Sequence[str]) -> None:
+    for first, second in combinations(prefixes, 2):
+        if first.startswith(second) or second.startswith(first):
+            raise InputError(
+                f"--lstrip-paths {first!r} and {second!r} overlap: one is a prefix of the other"
+            )
+
+
+def _check_base_path(base_path: Path | None) -> str | None:
+    if base_path is None or str(base_path) == "":
+        return None
+    if not base_path.is_dir():
+        raise InputError(f"base path {str(base_path)!r} is not a directory")
+    return os.fspath(base_path)
+
+
+def _collect(walk: _Walk, path: str) -> None:
+    walked = os.path.normpath(path)
+    if walk.matcher.excluded(walked):
+        return
+    fs_path = walk.fs_path(walked)
+    try:
+        info = os.stat(fs_path)
+    except OSError:
+        walk.skipped.append(f"{path!r} does not exist, skipped")
+        return
+    if stat.S_ISREG(info.st_mode):
+        walk.files.append((walked, fs_path))
+    elif stat.S_ISDIR(info.st_mode):
+        _walk_tree(walk, walked, fs_path, (info.st_dev, info.st_ino))
+    else:
+        walk.skipped.append(f"{path!r} is not a regular file or directory, skipped")
+
+
+def _walk_tree(walk: _Walk, walked: str, fs_path: str, identity: tuple[int, int]) -> None:
+    # Iterative, depth-first; each entry carries the identities of its ancestors so a
+    # symlink back up the tree is noticed instead of followed forever.
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
+        (walked, fs_path, frozenset([identity]))
+    ]
+    while stack:
+        walked_dir, fs_dir, ancestors = stack.pop()
+        for child_walked, child_fs, entry in _entries(walk, walked_dir, fs_dir):
+            if _is_dir(entry):
+                child = _descend(walk, child_walked, child_fs, entry, ancestors)
+                if child is not None:
+                    stack.append((child_walked, child_fs, ancestors | {child}))
+            elif not walk.matcher.excluded(child_walked):
+                _add_file(walk, child_walked, child_fs, entry)
+
+
+def _entries(
+    walk: _Walk, walked_dir: str, fs_dir: str
+) -> Iterator[tuple[str, str, os.DirEntry[str]]]:
+    prefix = "" if walked_dir == "." else walked_dir.rstrip("/") + "/"
+    if walked_dir.startswith("//") and walked_dir.strip("/") == "":
+        prefix = walked_dir  # POSIX keeps a leading "//" as its own root
+    try:
+        with os.scandir(fs_dir) as iterator:
+            entries = list(iterator)
+    except OSError as exc:
+        walk.skipped.append(f"{walked_dir!r} cannot be listed ({exc.strerror}), skipped")
+        return
+    for entry in entries:
+        yield prefix + entry.name, entry.path, entry
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _descend(
+    walk: _Walk,
+    walked: str,
+    fs_path: str,
+    entry: os.DirEntry[str],
+    ancestors: frozenset[tuple[int, int]],
+) -> tuple[int, int] | None:
+    """Return the directory's identity if the walk should go into it, else None."""
+    is_link = entry.is_symlink()
+    if (is_link and not walk.follow_symlinks) or walk.matcher.excluded(walked):
+        return None
+    if not is_link:
+        info = entry.stat()
+        return (info.st_dev, info.st_ino)
+    try:
+        info = os.stat(fs_path)
+    except OSError:
+        return None
+    identity = (info.st_dev, info.st_ino)
+    if identity in ancestors:
+        walk.skipped.append(f"{walked!r} links back to a directory above it, not walked again")
+        return None
+    return identity
+
+
+def _add_file(walk: _Walk, walked: str, fs_path: str, entry: os.DirEntry[str]) -> None:
+    try:
+        regular = entry.is_file()
+    except OSError:
+        regular = False
+    if regular:
+        walk.files.append((walked, fs_path))
+    elif entry.is_symlink():
+        walk.skipped.append(f"{walked!r} is a broken symlink, skipped")
+    else:
+        walk.skipped.append(f"{walked!r} is not a regular file, skipped")
+
+
+def _name_files(files: list[tuple[str, str]], lstrip_paths: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    origin: dict[str, str] = {}
+    for walked, _ in files:
+        name = walked.replace(os.sep, "/") if os.sep != "/" else walked
+        name = _lstrip(name, lstrip_paths)
+        if not name:
+            raise InputError(f"--lstrip-paths leaves no name for {walked!r}")
+        name = normalize_artifact_name(name)
+        first = origin.setdefault(name, walked)
+        if first != walked:
+            raise InputError(
+                f"{first!r} and {walked!r} would both be recorded as {name!r}: "
+                "choose --lstrip-paths that keep names unique"
+            )
+        names.append(name)
+    return names
+
+
+def _lstrip(name: str, prefixes: Sequence[str]) -> str:
+    for prefix in prefixes:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _hash_all(fs_paths: list[str], options: RecordOptions) -> list[str]:
+    """Hash small files inline and large ones on a thread pool.
+
+    For a small file the cost is the system calls and the interpreter, which threads cannot
+    spread (they contend for the GIL); for a large file it is reading and hashing, which
+    release the GIL and so do run in parallel.
+    """
+    normalize = options.normalize_line_endings
+    digests: list[str] = []
+    large: list[tuple[int, str]] = []
+    view = memoryview(bytearray(_SMALL_FILE))
+    for index, path in enumerate(fs_paths):
+        digest = _hash_small(path, view, normalize)
+        if digest is None:
+            large.append((index, path))
+            digest = ""
+        digests.append(digest)
+    if large:
+        workers = options.workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="intoto-hash") as pool:
+            done = pool.map(_hash_large, [path for _, path in large], [normalize] * len(large))
+            for (index, _), digest in zip(large, done, strict=True):
+                digests[index] = digest
+    return digests
+
+
+def _open(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
+
+
+def _hash_small(path: str, view: memoryview, normalize: bool) -> str | None:
+    """The digest of a file shorter than ``view``, or None if the file is larger."""
+    fd = _open(path)
+    try:
+        count = os.readv(fd, [view])
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
+    finally:
+        os.close(fd)
+    # A regular file reads in full up to its end, so a short read is the whole file.
+    if count == len(view):
+        return None
+    if normalize:
+        data = bytes(view[:count]).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(view[:count]).hexdigest()
+
+
+def _hash_large(path: str, normalize: bool) -> str:
+    view = memoryview(bytearray(_READ_SIZE))
+    fd = _open(path)
+    digest = hashlib.sha256()
+    try:
+        if normalize:
+            _update_normalized(digest, fd, view)
+        else:
+            while count := os.readv(fd, [view]):
+                digest.update(view[:count])
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+def _update_normalized(digest: hashlib._Hash, fd: int, view: memoryview) -> None:
+    """Hash with CRLF and lone CR turned into LF (a CR at a read boundary waits for the next)."""
+    carry = b""
+    while count := os.readv(fd, [view]):
+        data = carry + bytes(view[:count])
+        carry = b""
+        if data.endswith(b"\r"):
+            data, carry = data[:-1], b"\r"
+        digest.update(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+    if carry:
+        digest.update(b"\n")

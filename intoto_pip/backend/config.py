@@ -1,0 +1,110 @@
+"""``[tool.intoto-pip.build]``: which real backend to run and which evidence to attach.
+
+Every path is relative to the folder holding ``pyproject.toml`` (the folder a PEP 517 frontend
+runs the hooks in). Unknown keys are refused, so a misspelt ``require-signature`` cannot
+silently turn a hard requirement off.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from intoto_pip.errors import InputError, MetadataError
+from intoto_pip.models._fields import check_name
+
+_T = TypeVar("_T")
+
+TABLE: Final = "[tool.intoto-pip.build]"
+DEFAULT_STEP: Final = "build"
+DEFAULT_LAYOUT: Final = "in-toto/root.layout"
+_KNOWN: Final = frozenset(
+    {"backend", "layout", "links", "step", "require-signature", "exclude", "use-dsse"}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildConfig:
+    """The settings of one project; paths are absolute."""
+
+    project_dir: Path
+    backend: str
+    layout: Path
+    links: Path | None = None
+    step: str = DEFAULT_STEP
+    require_signature: bool = False
+    # Extra material exclude patterns, added to the recorder's defaults.
+    exclude: tuple[str, ...] = ()
+    use_dsse: bool = False
+
+
+def load_config(project_dir: Path) -> BuildConfig:
+    """Read ``pyproject.toml`` in ``project_dir``; InputError names the offending key."""
+    table = _read_table(project_dir / "pyproject.toml")
+    unknown = sorted(set(table) - _KNOWN)
+    if unknown:
+        raise InputError(f"pyproject.toml: {TABLE} has an unknown key {unknown[0]!r}")
+    if "backend" not in table:
+        raise InputError(
+            f'pyproject.toml: {TABLE} needs backend = "..." (e.g. "setuptools.build_meta")'
+        )
+    links = _get(table, "links", str, None)
+    return BuildConfig(
+        project_dir=project_dir,
+        backend=_backend_name(table),
+        layout=project_dir / _get(table, "layout", str, DEFAULT_LAYOUT),
+        links=None if links is None else project_dir / links,
+        step=_step_name(table),
+        require_signature=_get(table, "require-signature", bool, False),
+        exclude=_patterns(table),
+        use_dsse=_get(table, "use-dsse", bool, False),
+    )
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from exc
+    table = document.get("tool", {}).get("intoto-pip", {}).get("build")
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: no {TABLE} table: it names the real backend to run")
+    return table
+
+
+def _get(table: dict[str, Any], key: str, kind: type[_T], default: _T) -> _T:
+    value = table.get(key, default)
+    # bool is an int subclass; check exactly so `step = true` is refused.
+    if type(value) is not kind and value is not default:
+        raise InputError(f"pyproject.toml: {TABLE} {key}: expected a {kind.__name__}")
+    return value
+
+
+def _backend_name(table: dict[str, Any]) -> str:
+    name = _get(table, "backend", str, "")
+    module = name.partition(":")[0]
+    if not module or not all(part.isidentifier() for part in module.split(".")):
+        raise InputError(f"pyproject.toml: {TABLE} backend: {name!r} is not a module path")
+    if module == "intoto_pip.backend" or module.startswith("intoto_pip.backend."):
+        raise InputError(f"pyproject.toml: {TABLE} backend: name the real backend, not {name!r}")
+    return name
+
+
+def _step_name(table: dict[str, Any]) -> str:
+    step = _get(table, "step", str, DEFAULT_STEP)
+    try:
+        check_name(step, "step")
+    except MetadataError as exc:
+        raise InputError(f"pyproject.toml: {TABLE} {exc}") from None
+    return step
+
+
+def _patterns(table: dict[str, Any]) -> tuple[str, ...]:
+    value = table.get("exclude", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InputError(f"pyproject.toml: {TABLE} exclude: expected a list of patterns")
+    return tuple(value)

@@ -1,0 +1,136 @@
+"""The evidence a build starts from: the signed layout and earlier links.
+
+Looked up in the project folder (the folder the hook runs in):
+
+- the layout: the configured ``layout`` file, else ``.in-toto/root.layout``;
+- earlier links: the configured ``links`` folder, else the ``.in-toto/`` folder.
+
+``.in-toto/`` is what an sdist built by this backend carries, so a wheel built from the
+unpacked sdist (what ``python -m build`` does) finds the layout and earlier links there even
+when the sdist does not include the configured paths. The sdist's own link for the configured
+step is *not* taken from ``.in-toto/``: it attests the sdist's members, not the wheel's, and
+the wheel gets its own link for that step. From a ``links`` folder every link is taken (a
+link for the same step by another functionary counts towards a threshold); a link with the
+same file name as the one being signed is replaced by it.
+
+A links folder holds ``<step>.<keyid8>.link`` files and sublayout folders
+``<step>.<keyid8>/`` (taken whole); other files are ignored. Every layout and link is parsed
+before it is embedded, so a broken file fails the build, not the consumer's install.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from intoto_pip.backend.config import BuildConfig
+from intoto_pip.backend.recorder import SDIST_INTOTO_DIR
+from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.errors import InputError, IntotoPipError
+from intoto_pip.models.envelope import parse_envelope
+from intoto_pip.models.layout import Layout
+from intoto_pip.models.link import Link
+from intoto_pip.store import LINK_SUFFIX, read_user_file
+
+LAYOUT_NAME: Final = "root.layout"
+_LINK_FILE = re.compile(r"(?P<step>[^/]+)\.[0-9a-f]{8}\.link", re.ASCII)
+_SUBLAYOUT_DIR = re.compile(r"[^/]+\.[0-9a-f]{8}", re.ASCII)
+_MAX_DEPTH: Final = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarlierEvidence:
+    """The layout (None when there is none) and the earlier link files by folder path."""
+
+    layout: bytes | None
+    layout_path: Path | None
+    links: dict[str, bytes] = field(default_factory=dict)
+
+
+def gather_evidence(config: BuildConfig) -> EarlierEvidence:
+    """Read the layout and earlier links; InputError when a configured path is unusable."""
+    fallback = config.project_dir / SDIST_INTOTO_DIR
+    layout_path = _first_file(config.layout, fallback / LAYOUT_NAME)
+    if config.links is not None and config.links.is_dir():
+        links = read_links(config.links)
+    elif fallback.is_dir():
+        links = {
+            name: data
+            for name, data in read_links(fallback).items()
+            if _step_of(name) != config.step
+        }
+    elif config.links is not None:
+        raise InputError(f"links folder {config.links} not found (nor {fallback})")
+    else:
+        links = {}
+    layout = None if layout_path is None else read_user_file(layout_path)
+    return EarlierEvidence(layout=layout, layout_path=layout_path, links=links)
+
+
+def _first_file(*candidates: Path) -> Path | None:
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def _step_of(name: str) -> str | None:
+    match = _LINK_FILE.fullmatch(name)
+    return match["step"] if match else None
+
+
+def read_links(folder: Path) -> dict[str, bytes]:
+    """Link files and sublayout folders below ``folder``, by folder-relative path."""
+    found: dict[str, bytes] = {}
+    _collect(folder, "", found, 0)
+    for name, data in found.items():
+        check_link(name, data, where=f"{folder}/{name}")
+    return found
+
+
+def _collect(folder: Path, prefix: str, found: dict[str, bytes], depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise InputError(f"{folder}: link folders nested deeper than {_MAX_DEPTH} levels")
+    for entry in sorted(folder.iterdir()):
+        mode = entry.lstat().st_mode
+        if stat.S_ISREG(mode) and _LINK_FILE.fullmatch(entry.name):
+            found[prefix + entry.name] = read_user_file(entry)
+        elif stat.S_ISDIR(mode) and _SUBLAYOUT_DIR.fullmatch(entry.name):
+            _collect(entry, f"{prefix}{entry.name}/", found, depth + 1)
+            # A sublayout folder also holds its own root layout, signed by the functionary.
+            sub_layout = entry / LAYOUT_NAME
+            if sub_layout.is_file():
+                found[f"{prefix}{entry.name}/{LAYOUT_NAME}"] = read_user_file(sub_layout)
+
+
+def check_link(name: str, data: bytes, *, where: str) -> None:
+    """A link file must parse, and its signed step name must match its file name."""
+    if not name.endswith(LINK_SUFFIX):
+        return
+    try:
+        link = Link.from_dict(parse_envelope(data, what=where).payload, where=where)
+    except IntotoPipError as exc:
+        raise InputError(str(exc)) from None
+    step = _step_of(name.rpartition("/")[2])
+    if link.name != step:
+        raise InputError(f"{where}: signed for step {link.name!r}, but named for {step!r}")
+
+
+def check_layout(data: bytes, *, where: str, step: str, key: PublicKey | None) -> list[str]:
+    """Parse the layout; InputError when the step or key cannot fit it; warnings as text."""
+    try:
+        layout = Layout.from_dict(parse_envelope(data, what=where).payload, where=where)
+    except IntotoPipError as exc:
+        raise InputError(str(exc)) from None
+    found = layout.step(step)
+    if found is None:
+        names = ", ".join(repr(s.name) for s in layout.steps) or "none"
+        raise InputError(f"{where}: has no step {step!r} (its steps: {names}); set step = ...")
+    if key is not None and key.keyid not in found.pubkeys:
+        raise InputError(
+            f"{where}: key {key.keyid[:8]} is not among the functionaries of step {step!r}"
+        )
+    if layout.expires <= datetime.now(UTC):
+        return [f"{where}: expired on {layout.expires:%Y-%m-%d}: consumers will refuse it"]
+    return []

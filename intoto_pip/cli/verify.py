@@ -1,0 +1,162 @@
+"""``intoto-pip verify``: a downloaded archive, or a folder in the manner of in-toto-verify."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "verify"
+EXAMPLE = """\
+examples:
+  intoto-pip verify --layout root.layout --layout-key owner.pub
+  intoto-pip verify -l root.layout --verification-keys owner.pub --link-dir links --json
+  intoto-pip verify dist/pkg-1.0-py3-none-any.whl --layout-key owner.pub
+
+exit codes: 0 verified, 1 not verified, 2 usage error or unreadable key/layout file
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from intoto_pip.cli._common import add_verbosity
+
+    p = subparsers.add_parser(
+        NAME,
+        help="verify an archive, or a supply chain in a folder (like in-toto-verify)",
+        description=(
+            "Verify downloaded archives (wheel or sdist) against their in-toto metadata, or, "
+            "with --layout, a supply chain whose links are in a folder, as in-toto-verify does."
+        ),
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("archives", nargs="*", metavar="ARCHIVE", help="wheel or sdist files to verify")
+    p.add_argument("-l", "--layout", metavar="FILE", help="folder mode: the signed root layout")
+    p.add_argument(
+        "--layout-key",
+        "--layout-keys",
+        "--verification-keys",
+        "-k",
+        dest="layout_keys",
+        metavar="PEM",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="public key (SPKI PEM) that must have signed the layout; repeatable",
+    )
+    p.add_argument("-g", "--gpg", nargs="+", metavar="ID", help=argparse.SUPPRESS)
+    p.add_argument("--gpg-home", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument(
+        "-d",
+        "--link-dir",
+        metavar="DIR",
+        default=".",
+        help="folder mode: where the link files are (default: the current folder)",
+    )
+    p.add_argument(
+        "--param",
+        dest="params",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="substitute {NAME} in the layout's rules and commands; repeatable",
+    )
+    p.add_argument(
+        "--inspection-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds an inspection may run (default: 10)",
+    )
+    p.add_argument("--json", action="store_true", help="print the verification result as JSON")
+    p.add_argument("--policy", metavar="FILE", help="archive mode: policy file of layout keys")
+    p.add_argument("--metadata", metavar="DIR", help="archive mode: folder of detached metadata")
+    add_verbosity(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from intoto_pip.errors import InputError
+
+    if args.gpg or args.gpg_home:
+        raise InputError("GPG keys are not supported yet: give PEM public keys with --layout-key")
+    if args.archives:
+        # Archive mode lives with the installer (dist/verify.py): same checks as install.
+        from intoto_pip.dist.verify import run_archive_mode
+
+        result: int = run_archive_mode(args)
+        return result
+    return _run_folder_mode(args)
+
+
+def _folder_options(args: argparse.Namespace) -> object:
+    import math
+    from pathlib import Path
+
+    from intoto_pip.crypto.keys import load_public_key
+    from intoto_pip.errors import InputError
+    from intoto_pip.verify.folder import FolderOptions
+    from intoto_pip.verify.params import parse_param_args
+
+    if not args.layout:
+        raise InputError("nothing to verify: give ARCHIVE files, or --layout FILE for a folder")
+    if not args.layout_keys:
+        raise InputError("give at least one --layout-key PEM (the layout owner's public key)")
+    if args.policy or args.metadata:
+        raise InputError("--policy and --metadata apply to ARCHIVE verification only")
+    timeout = args.inspection_timeout
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise InputError(f"--inspection-timeout must be a positive number, got {timeout}")
+    link_dir = Path(args.link_dir)
+    if not link_dir.is_dir():
+        raise InputError(f"--link-dir {args.link_dir}: not a folder")
+    return FolderOptions(
+        layout_path=Path(args.layout),
+        layout_keys=tuple(load_public_key(Path(path)) for path in args.layout_keys),
+        link_dir=link_dir,
+        params=parse_param_args(args.params) if args.params else None,
+        inspection_timeout=timeout,
+    )
+
+
+def _run_folder_mode(args: argparse.Namespace) -> int:
+    import json
+
+    from intoto_pip.cli._common import warn
+    from intoto_pip.errors import IntotoPipError
+    from intoto_pip.verify.folder import FolderOptions, verify_folder
+
+    options = _folder_options(args)
+    assert isinstance(options, FolderOptions)
+    try:
+        result = verify_folder(options)
+    except IntotoPipError as exc:
+        if args.json:
+            report = {"verified": False, "error": str(exc), "exit_code": exc.exit_code}
+            print(json.dumps(report, indent=2))
+        raise
+    if not args.quiet:
+        for message in result.warnings:
+            warn(message)
+    if args.json:
+        print(result.to_json())
+    elif not args.quiet:
+        if args.verbose:
+            _print_details(result)
+        print(
+            f"verified: {args.layout} ({len(result.steps)} step(s), "
+            f"{len(result.inspections)} inspection(s), {len(result.rules)} rule(s) passed)"
+        )
+    return 0
+
+
+def _print_details(result: object) -> None:
+    from intoto_pip.verify.result import VerificationResult
+
+    assert isinstance(result, VerificationResult)
+    for step in result.steps:
+        signers = ", ".join(keyid[:8] for keyid in step.signers)
+        print(f"step {step.name!r}: threshold {step.threshold}, signed by {signers}")
+    for inspection in result.inspections:
+        print(
+            f"inspection {inspection.name!r}: {' '.join(inspection.command)!r} exited 0, "
+            f"{inspection.materials} materials, {inspection.products} products"
+        )

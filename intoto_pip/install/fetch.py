@@ -1,0 +1,112 @@
+"""Download or copy each archive exactly once into a private folder, checking its sha256.
+
+Everything after this step reads the private copy, so the bytes verified are the bytes
+installed: nobody can swap a file between verification and installation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from intoto_pip.dist.names import member_name_problem
+from intoto_pip.errors import InputError, InstallError, VerificationError
+
+CHUNK = 1024 * 1024
+TIMEOUT = 60.0
+MAX_DOWNLOAD_BYTES = 16 * 1024**3  # the largest wheels on PyPI are a few GB
+
+Progress = Callable[[int, int | None], None]  # (bytes so far, total or None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchedFile:
+    """A private copy: where it is, where it came from, and its sha256."""
+
+    path: Path
+    filename: str
+    url: str
+    sha256: str
+    size: int
+
+
+def private_folder() -> Path:
+    """A fresh folder only we can read and write."""
+    return Path(tempfile.mkdtemp(prefix="intoto-pip-"))
+
+
+def safe_filename(url: str) -> str:
+    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    if member_name_problem(name) or "/" in name:
+        raise VerificationError(f"{url}: the file name {name!r} is not acceptable")
+    return name
+
+
+def copy_local(path: Path, folder: Path, progress: Progress | None = None) -> FetchedFile:
+    """Copy a local archive the user named; a missing file is a usage error (exit 2)."""
+    try:
+        source = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
+    with source:
+        total = os.fstat(source.fileno()).st_size
+        return _store(source, folder, path.name, path.absolute().as_uri(), total, progress)
+
+
+def fetch_url(
+    url: str, folder: Path, *, expected_sha256: str | None, progress: Progress | None = None
+) -> FetchedFile:
+    """Download ``url`` (http, https or file) and check the index's sha256 when it gave one."""
+    filename = safe_filename(url)
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https", "file"):
+        raise InstallError(f"{url}: unsupported URL scheme {scheme!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            fetched = _store(response, folder, filename, url, total, progress)
+    except OSError as exc:
+        raise InstallError(f"{url}: download failed ({exc})") from exc
+    if expected_sha256 and fetched.sha256 != expected_sha256.lower():
+        fetched.path.unlink(missing_ok=True)
+        raise VerificationError(
+            f"{filename}: sha256 {fetched.sha256} does not match the index's {expected_sha256}"
+        )
+    return fetched
+
+
+def _store(
+    stream: BinaryIO,
+    folder: Path,
+    filename: str,
+    url: str,
+    total: int | None,
+    progress: Progress | None,
+) -> FetchedFile:
+    target = folder / filename
+    digest = hashlib.sha256()
+    size = 0
+    # O_EXCL: two archives with one file name must not silently overwrite each other.
+    with target.open("xb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > MAX_DOWNLOAD_BYTES:
+                raise VerificationError(f"{filename}: larger than {MAX_DOWNLOAD_BYTES} bytes")
+            digest.update(chunk)
+            out.write(chunk)
+            if progress is not None:
+                progress(size, total)
+    return FetchedFile(path=target, filename=filename, url=url, sha256=digest.hexdigest(), size=size)
+
+
+def remove_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,268 @@
+"""Put a verified wheel into the target with ``installer``, journaling every file written.
+
+The destination wraps ``installer``'s ``SchemeDictionaryDestination``: before each file is
+written, anything in the way is moved aside and missing folders are created through the
+``Transaction``, so a failure anywhere can be undone. Bytecode is compiled by the *target*
+interpreter (which may be another Python than ours) before RECORD is written, so RECORD lists
+the ``.pyc`` files and ``pip uninstall`` removes them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.records import Hash, RecordEntry
+from installer.sources import WheelContentElement, WheelFile
+from installer.utils import Scheme
+
+from intoto_pip.errors import InstallError
+from intoto_pip.install.target import InstalledDist, Target
+from intoto_pip.install.transaction import Transaction
+
+INSTALLER_NAME = b"intoto-pip\n"
+COMPILE_TIMEOUT = 600.0
+
+_COMPILE = r"""
+import json, py_compile, sys
+for source, cache in json.load(sys.stdin):
+    try:
+        py_compile.compile(source, cfile=cache, dfile=source, doraise=True)
+    except Exception:
+        pass
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WheelToInstall:
+    """A verified private copy of a wheel, and how it was asked for."""
+
+    path: Path
+    name: str
+    version: str
+    requested: bool = False
+    direct_url: str | None = None  # set for archives named directly (path or URL)
+    sha256: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstalledFiles:
+    name: str
+    version: str
+    dist_info: Path
+    files: tuple[Path, ...]
+    pth_files: tuple[Path, ...]
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass
+class RecordingDestination(SchemeDictionaryDestination):
+    """A scheme destination that journals writes and compiles with the target interpreter."""
+
+    transaction: Transaction = field(default_factory=Transaction)
+    compile_python: str | None = None
+    cache_tag: str = ""
+    files: list[Path] = field(default_factory=list)
+
+    def write_to_fs(
+        self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
+    ) -> RecordEntry:
+        target = self._path_with_destdir(scheme, path)
+        self.transaction.prepare_write(target)
+        try:
+            return super().write_to_fs(scheme, path, stream, is_executable)
+        finally:
+            if target.exists():
+                self.transaction.wrote(target)
+                self.files.append(target)
+
+    def finalize_installation(
+        self,
+        scheme: Scheme,
+        record_file_path: str,
+        records: Iterable[tuple[Scheme, RecordEntry]],
+    ) -> None:
+        record_list = list(records)
+        record_list += self._compile(record_list)
+        super().finalize_installation(scheme, record_file_path, record_list)
+
+    def _compile(self, records: list[tuple[Scheme, RecordEntry]]) -> list[tuple[Scheme, RecordEntry]]:
+        if not self.compile_python:
+            return []
+        jobs: list[tuple[Scheme, str, Path, Path]] = []
+        for scheme, record in records:
+            if scheme in ("purelib", "platlib") and record.path.endswith(".py"):
+                source = self._path_with_destdir(scheme, record.path)
+                cache = source.parent / "__pycache__" / f"{source.stem}.{self.cache_tag}.pyc"
+                self.transaction.prepare_write(cache)
+                jobs.append((scheme, record.path, source, cache))
+        if not jobs:
+            return []
+        _run_compiler(self.compile_python, [(str(src), str(pyc)) for _, _, src, pyc in jobs])
+        return [self._pyc_record(*job) for job in jobs if job[3].exists()]
+
+    def _pyc_record(
+        self, scheme: Scheme, rel: str, source: Path, cache: Path
+    ) -> tuple[Scheme, RecordEntry]:
+        self.transaction.wrote(cache)
+        self.files.append(cache)
+        data = cache.read_bytes()
+        folder = rel.rpartition("/")[0]
+        rel_cache = "/".join(p for p in (folder, "__pycache__", cache.name) if p)
+        digest = _record_digest(data)
+        return scheme, RecordEntry(rel_cache, Hash("sha256", digest), len(data))
+
+
+def _record_digest(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+
+
+def _run_compiler(python: str, jobs: list[tuple[str, str]]) -> None:
+    try:
+        subprocess.run(
+            [python, "-I", "-B", "-c", _COMPILE],
+            input=json.dumps(jobs).encode(),
+            capture_output=True,
+            timeout=COMPILE_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"compiling bytecode with {python} failed: {exc}") from exc
+
+
+class _FilteredWheel(WheelFile):
+    """Leaves out ``__pycache__`` members, as pip does: bytecode is compiled on the target."""
+
+    skipped: list[str]
+
+    def get_contents(self) -> Iterator[WheelContentElement]:
+        self.skipped = []
+        for element in super().get_contents():
+            name = element[0][0]
+            if "__pycache__" in name.split("/")[:-1]:
+                self.skipped.append(name)
+                continue
+            yield element
+
+
+def scheme_for(target: Target, name: str) -> dict[str, str]:
+    scheme = {key: target.scheme[key] for key in ("purelib", "platlib", "scripts", "data")}
+    scheme["headers"] = os.path.join(target.scheme["include"], name)
+    return scheme
+
+
+def _extra_metadata(wheel: WheelToInstall) -> dict[str, bytes]:
+    extra = {"INSTALLER": INSTALLER_NAME}
+    if wheel.requested:
+        extra["REQUESTED"] = b""
+    if wheel.direct_url:
+        info = {"url": wheel.direct_url, "archive_info": {}}
+        if wheel.sha256:
+            hashes = {"hashes": {"sha256": wheel.sha256}, "hash": f"sha256={wheel.sha256}"}
+            info["archive_info"] = hashes
+        extra["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
+    return extra
+
+
+def install_wheel(
+    wheel: WheelToInstall, target: Target, transaction: Transaction, *, compile_bytecode: bool = True
+) -> InstalledFiles:
+    """Write ``wheel`` into ``target``; every change goes through ``transaction``."""
+    destination = RecordingDestination(
+        scheme_dict=scheme_for(target, wheel.name),
+        interpreter=target.executable,
+        script_kind="posix" if os.name != "nt" else "win-amd64",
+        transaction=transaction,
+        compile_python=target.executable if compile_bytecode else None,
+        cache_tag=target.cache_tag,
+    )
+    with _FilteredWheel.open(wheel.path) as source:
+        install(source, destination, _extra_metadata(wheel))
+        root = "purelib" if "Root-Is-Purelib: true" in source.read_dist_info("WHEEL") else "platlib"
+        dist_info = Path(destination.scheme_dict[root]) / source.dist_info_dir
+        skipped = tuple(getattr(source, "skipped", []))
+    return InstalledFiles(
+        name=wheel.name,
+        version=wheel.version,
+        dist_info=dist_info,
+        files=tuple(destination.files),
+        pth_files=tuple(_pth_files(destination.files, target)),
+        skipped=skipped,
+    )
+
+
+def _pth_files(files: Iterable[Path], target: Target) -> list[Path]:
+    sites = set(target.site_dirs)
+    return [f for f in files if f.suffix == ".pth" and f.parent in sites]
+
+
+def remove_installed(dist: InstalledDist, target: Target, transaction: Transaction) -> int:
+    """Move every file of an installed distribution aside (as ``pip uninstall`` would)."""
+    roots = _allowed_roots(target)
+    paths = set(_record_paths(dist.dist_info)) | set(_tree(dist.dist_info))
+    moved = 0
+    folders: set[Path] = set()
+    for path in sorted(paths, key=lambda p: (len(p.parts), str(p)), reverse=True):
+        if not any(path.is_relative_to(root) and path != root for root in roots):
+            continue
+        for candidate in (path, *_bytecode_of(path)):
+            if candidate.is_symlink() or candidate.is_file():
+                transaction.move_aside(candidate)
+                folders.add(candidate.parent)
+                moved += 1
+    _remove_empty(folders, roots, transaction)
+    return moved
+
+
+def _allowed_roots(target: Target) -> list[Path]:
+    keys = ("purelib", "platlib", "scripts", "data")
+    roots = {Path(os.path.abspath(target.scheme[key])) for key in keys}
+    return sorted(roots)
+
+
+def _record_paths(dist_info: Path) -> Iterator[Path]:
+    try:
+        text = (dist_info / "RECORD").read_text(encoding="utf-8")
+    except OSError:
+        return
+    for row in csv.reader(text.splitlines()):
+        if row and row[0]:
+            yield Path(os.path.normpath(dist_info.parent / row[0]))
+
+
+def _tree(folder: Path) -> Iterator[Path]:
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            yield Path(root) / name
+
+
+def _bytecode_of(path: Path) -> list[Path]:
+    if path.suffix != ".py":
+        return []
+    cache = path.parent / "__pycache__"
+    try:
+        return sorted(cache.glob(f"{path.stem}.*.pyc"))
+    except OSError:
+        return []
+
+
+def _remove_empty(folders: set[Path], roots: list[Path], transaction: Transaction) -> None:
+    pending = set(folders)
+    while pending:
+        folder = max(pending, key=lambda p: len(p.parts))
+        pending.discard(folder)
+        if folder in roots or not any(folder.is_relative_to(r) for r in roots):
+            continue
+        if transaction.remove_dir_if_empty(folder):
+            pending.add(folder.parent)

@@ -1,0 +1,121 @@
+"""Resolution by pip, run as a subprocess that installs nothing and builds nothing.
+
+``pip install --dry-run --report - --only-binary :all:`` picks the exact files; with wheels
+only, no code of any distribution runs during resolution. We read pip's JSON report and
+download those files ourselves.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intoto_pip.dist.names import canonical_name
+from intoto_pip.errors import InstallError
+
+RESOLVE_TIMEOUT = 1800.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveOptions:
+    """What pip is asked to resolve, and the pip options passed through unchanged."""
+
+    requirements: tuple[str, ...] = ()
+    requirement_files: tuple[Path, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    no_deps: bool = False
+    upgrade: bool = False
+    pre: bool = False
+    python: Path | None = None
+    target_dir: Path | None = None
+    prefix: Path | None = None
+    env: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolvedItem:
+    """One distribution pip would install."""
+
+    name: str  # PEP 503 normalised
+    version: str
+    url: str
+    sha256: str | None
+    requested: bool
+    is_direct: bool
+    requires_dist: tuple[str, ...] = field(default=())
+
+
+def pip_command(options: ResolveOptions) -> list[str]:
+    command = [sys.executable, "-m", "pip"]
+    if options.python is not None and Path(options.python) != Path(sys.executable):
+        command += ["--python", str(options.python)]
+    command += ["install", "--dry-run", "--report", "-", "--only-binary", ":all:", "--quiet"]
+    command += ["--ignore-installed"] if options.target_dir else []
+    flags = (
+        ("--no-index", options.no_index),
+        ("--no-deps", options.no_deps),
+        ("--upgrade", options.upgrade),
+        ("--pre", options.pre),
+    )
+    command += [flag for flag, wanted in flags if wanted]
+    if options.index_url:
+        command += ["--index-url", options.index_url]
+    for url in options.extra_index_urls:
+        command += ["--extra-index-url", url]
+    for link in options.find_links:
+        command += ["--find-links", link]
+    if options.prefix is not None:
+        command += ["--prefix", str(options.prefix)]
+    for path in options.requirement_files:
+        command += ["-r", str(path)]
+    return [*command, *options.requirements]
+
+
+def resolve(options: ResolveOptions) -> list[ResolvedItem]:
+    """Run pip; return what it would install, in the report's order."""
+    try:
+        done = subprocess.run(
+            pip_command(options),
+            capture_output=True,
+            timeout=RESOLVE_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            env=None if options.env is None else dict(options.env),
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        detail = " / ".join(line.strip() for line in lines[-3:]) or f"exit {done.returncode}"
+        raise InstallError(f"pip could not resolve the requirements: {detail}")
+    return parse_report(done.stdout)
+
+
+def parse_report(data: bytes) -> list[ResolvedItem]:
+    try:
+        report = json.loads(data)
+        return [_item(entry) for entry in report.get("install", [])]
+    except (ValueError, AttributeError, KeyError, TypeError) as exc:
+        raise InstallError(f"pip's installation report is not readable: {exc}") from exc
+
+
+def _item(entry: dict[str, Any]) -> ResolvedItem:
+    info = entry["download_info"]
+    hashes = info.get("archive_info", {}).get("hashes", {})
+    metadata = entry["metadata"]
+    return ResolvedItem(
+        name=canonical_name(metadata["name"]),
+        version=str(metadata["version"]),
+        url=str(info["url"]),
+        sha256=hashes.get("sha256"),
+        requested=bool(entry.get("requested", False)),
+        is_direct=bool(entry.get("is_direct", False)),
+        requires_dist=tuple(metadata.get("requires_dist", []) or []),
+    )

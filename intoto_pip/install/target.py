@@ -1,0 +1,196 @@
+"""The target environment: one probe of the target interpreter, run so it writes nothing.
+
+The probe runs ``PY -I -B -c PROBE``: isolated (no user site, no PYTHONPATH, no current folder
+on ``sys.path``) and without bytecode writes. It reports the install scheme, the supported
+wheel tags (``packaging.tags`` evaluated by the target itself; our own copy of ``packaging``
+is appended to its ``sys.path`` in case the target lacks one), the marker environment, and
+whether the environment is marked ``EXTERNALLY-MANAGED``.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intoto_pip.errors import InputError, InstallError
+
+PROBE_TIMEOUT = 60.0
+SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
+
+_PROBE = r"""
+import json, os, sys, sysconfig
+sys.path.append(sys.argv[1])
+from packaging import markers, tags
+mode, where = sys.argv[2], sys.argv[3]
+if mode == "prefix":
+    try:
+        scheme = sysconfig.get_preferred_scheme("prefix")
+    except AttributeError:
+        scheme = "nt" if os.name == "nt" else "posix_prefix"
+    paths = sysconfig.get_paths(scheme, vars={"base": where, "platbase": where,
+        "installed_base": where, "installed_platbase": where})
+else:
+    paths = sysconfig.get_paths()
+in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+managed = None
+if not in_venv and os.path.isfile(marker):
+    import configparser
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(marker, encoding="utf-8")
+        managed = parser.get("externally-managed", "Error", fallback="") or "externally managed"
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        managed = "externally managed"
+json.dump({
+    "executable": sys.executable,
+    "version": ".".join(map(str, sys.version_info[:3])),
+    "paths": paths,
+    "tags": [str(t) for t in tags.sys_tags()],
+    "markers": markers.default_environment(),
+    "externally_managed": managed,
+    "in_venv": in_venv,
+    "cache_tag": sys.implementation.cache_tag,
+}, sys.stdout)
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstalledDist:
+    name: str  # PEP 503 normalised
+    version: str
+    dist_info: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """Where and for which interpreter distributions are installed."""
+
+    python: Path
+    executable: str
+    cache_tag: str
+    version: str
+    scheme: Mapping[str, str]
+    tags: tuple[str, ...]
+    markers: Mapping[str, str]
+    externally_managed: str | None = None
+    in_venv: bool = False
+    target_dir: Path | None = None
+    tag_rank: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def site_dirs(self) -> tuple[Path, ...]:
+        dirs = [Path(self.scheme["purelib"]), Path(self.scheme["platlib"])]
+        return tuple(dict.fromkeys(dirs))
+
+    def supports_tags(self, tags: frozenset[str]) -> bool:
+        return any(tag in self.tag_rank for tag in tags)
+
+    def installed(self) -> dict[str, InstalledDist]:
+        """The distributions present in the target's site folders, by PEP 503 name."""
+        found: dict[str, InstalledDist] = {}
+        for folder in self.site_dirs:
+            for dist in _scan(folder):
+                found.setdefault(dist.name, dist)
+        return found
+
+
+def default_python() -> Path:
+    """The active virtual environment's interpreter, else the one running intoto-pip."""
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv and Path(venv).resolve() != Path(sys.prefix).resolve():
+        candidate = Path(venv) / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if candidate.exists():
+            return candidate
+    return Path(sys.executable)
+
+
+def probe_target(
+    python: Path | None = None, *, target_dir: Path | None = None, prefix: Path | None = None
+) -> Target:
+    """Ask the target interpreter for its scheme, tags and markers (one subprocess)."""
+    if target_dir is not None and prefix is not None:
+        raise InputError("--target and --prefix cannot be used together")
+    interpreter = python or default_python()
+    mode, where = ("prefix", str(prefix.absolute())) if prefix else ("default", "")
+    info = _run_probe(interpreter, mode, where)
+    scheme = {key: str(info["paths"].get(key, "")) for key in SCHEME_KEYS}
+    if target_dir is not None:
+        root = str(target_dir.absolute())
+        scheme = {
+            "purelib": root,
+            "platlib": root,
+            "scripts": os.path.join(root, "bin"),
+            "data": root,
+            "include": os.path.join(root, "include"),
+        }
+    tags = tuple(str(tag) for tag in info["tags"])
+    return Target(
+        python=interpreter,
+        executable=str(info["executable"]),
+        cache_tag=str(info["cache_tag"]),
+        version=str(info["version"]),
+        scheme=scheme,
+        tags=tags,
+        markers={str(k): str(v) for k, v in info["markers"].items()},
+        externally_managed=info["externally_managed"],
+        in_venv=bool(info["in_venv"]),
+        target_dir=target_dir,
+        tag_rank={tag: rank for rank, tag in enumerate(reversed(tags))},
+    )
+
+
+def _packaging_dir() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("packaging")
+    assert spec is not None and spec.origin is not None
+    return str(Path(spec.origin).parent.parent)
+
+
+def _run_probe(python: Path, mode: str, where: str) -> dict[str, object]:
+    command = [str(python), "-I", "-B", "-c", _PROBE, _packaging_dir(), mode, where]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(f"--python {python}: cannot run the interpreter ({exc})") from exc
+    if done.returncode != 0:
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        raise InputError(f"--python {python}: probing the interpreter failed: {last}")
+    try:
+        info = json.loads(done.stdout)
+    except ValueError as exc:
+        raise InstallError(f"--python {python}: unreadable probe output") from exc
+    if not isinstance(info, dict):
+        raise InstallError(f"--python {python}: unreadable probe output")
+    return info
+
+
+def _scan(folder: Path) -> list[InstalledDist]:
+    from packaging.utils import canonicalize_name
+
+    try:
+        entries = sorted(folder.glob("*.dist-info"))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        try:
+            text = (entry / "METADATA").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        headers = email.parser.HeaderParser().parsestr(text)
+        name, version = headers.get("Name"), headers.get("Version")
+        if name and version:
+            found.append(
+                InstalledDist(name=str(canonicalize_name(name)), version=version, dist_info=entry)
+            )
+    return found
