@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ class Case:
     b: Side
     artifacts: int | None = None
     notes: tuple[str, ...] = ()
+    # Called once after the measurement: facts worth printing beside the figures.
+    after: Callable[[], tuple[str, ...]] | None = None
 
 
 def make_context(envs: Envs, out: Path, sizes: Sizes) -> Context:
@@ -74,7 +76,10 @@ def make_context(envs: Envs, out: Path, sizes: Sizes) -> Context:
     context = Context(envs=envs, inputs=inputs, work=work, sizes=sizes, keys=keys)
     reftool(
         context,
-        [{"op": "keypair", "out": str(keys.owner)}, {"op": "keypair", "out": str(keys.functionary)}],
+        [
+            {"op": "keypair", "out": str(keys.owner)},
+            {"op": "keypair", "out": str(keys.functionary)},
+        ],
     )
     return context
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,23 @@ from pathlib import Path
 REFERENCE_REQUIREMENT = "in-toto>=3,<4"
 # What a copy of the repository leaves out at its top level: history, caches, outputs, tests.
 _TOP_LEVEL_SKIP = frozenset(
-    {".git", ".tox", ".venv", ".ci-venv", "build", "dist", ".mypy_cache", ".ruff_cache",
-     ".pytest_cache", ".hypothesis", "tests", "fixtures", "benchmarks", "docs"}
-)  # fmt: skip
+    {
+        ".git",
+        ".tox",
+        ".venv",
+        ".ci-venv",
+        "build",
+        "dist",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".hypothesis",
+        "tests",
+        "fixtures",
+        "benchmarks",
+        "docs",
+    }
+)
 
 Log = Callable[[str], None]
 
@@ -67,7 +82,7 @@ def ensure_envs(out: Path, repo: Path, *, log: Log, reinstall: bool = True) -> E
     pip = _ensure_venv(out / "venv-pip", (), env=env, log=log)
     ours = _ensure_venv(out / "venv-ours", (), env=env, log=log)
     if reinstall:
-        _install_ours(ours, out / "src", repo, env=env, log=log)
+        _install_ours(ours, repo, env=env, log=log)
     return Envs(ref=ref, ours=ours, pip=pip, process_env=env)
 
 
@@ -92,7 +107,9 @@ def versions(envs: Envs) -> dict[str, str]:
     }
 
 
-def _ensure_venv(path: Path, requirements: tuple[str, ...], *, env: Mapping[str, str], log: Log) -> Path:
+def _ensure_venv(
+    path: Path, requirements: tuple[str, ...], *, env: Mapping[str, str], log: Log
+) -> Path:
     stamp = path / ".bench-ready"
     if stamp.exists():
         return path
@@ -103,18 +120,20 @@ def _ensure_venv(path: Path, requirements: tuple[str, ...], *, env: Mapping[str,
     return path
 
 
-def _install_ours(venv: Path, src: Path, repo: Path, *, env: Mapping[str, str], log: Log) -> None:
-    if src.exists():
-        shutil.rmtree(src)
-    shutil.copytree(repo, src, ignore=_ignore_for(repo))
-    digest = _tree_digest(src)
-    stamp = venv / ".bench-ours-digest"
-    if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
-        return
-    log("installing intoto-pip (non-editable) into venv-ours …")
-    _pip(venv, ("uninstall", "--quiet", "--yes", "intoto-pip"), env=env, check=False)
-    _pip(venv, ("install", "--quiet", str(src)), env=env)
-    stamp.write_text(digest, encoding="utf-8")
+def _install_ours(venv: Path, repo: Path, *, env: Mapping[str, str], log: Log) -> None:
+    # Build from a copy outside the repository: an in-tree build would leave build/ and
+    # *.egg-info behind, and the copy cannot change under us while other work goes on.
+    with tempfile.TemporaryDirectory(prefix="intoto-pip-bench-src-") as scratch:
+        src = Path(scratch) / "src"
+        shutil.copytree(repo, src, ignore=_ignore_for(repo))
+        digest = _tree_digest(src)
+        stamp = venv / ".bench-ours-digest"
+        if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
+            return
+        log("installing intoto-pip (non-editable) into venv-ours …")
+        _pip(venv, ("uninstall", "--quiet", "--yes", "intoto-pip"), env=env, check=False)
+        _pip(venv, ("install", "--quiet", str(src)), env=env)
+        stamp.write_text(digest, encoding="utf-8")
 
 
 def _ignore_for(repo: Path) -> Callable[[str, list[str]], set[str]]:

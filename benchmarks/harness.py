@@ -5,21 +5,24 @@ Runs alternate A B A B … after a warm-up, so drifts of the machine (page cache
 other load) fall on both sides alike; the headline figure is the median of the per-round
 ratios A/B, which is less sensitive to such drifts than the ratio of two medians.
 
-Peak memory is ``ru_maxrss`` of ``os.wait4`` for each process: the largest resident set of
-that process or of any descendant it waited for. It is the peak of the largest single
-process, not the sum of a process tree.
+Processes are started, timed and reaped by ``launcher.py`` (see there why). Peak memory is
+``ru_maxrss`` of ``os.wait4`` for each process: the largest resident set of that process or
+of any descendant it waited for — the peak of the largest single process, not the sum of a
+process tree.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
-import os
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 
 class CommandFailed(Exception):
@@ -124,7 +127,7 @@ def growth_exponents(points: Sequence[tuple[int, float]]) -> tuple[float, ...]:
     """
     ordered = sorted(points)
     exponents = []
-    for (n1, t1), (n2, t2) in zip(ordered, ordered[1:], strict=False):
+    for (n1, t1), (n2, t2) in itertools.pairwise(ordered):
         if n1 <= 0 or n2 <= n1 or t1 <= 0 or t2 <= 0:
             raise ValueError(f"cannot fit growth between {(n1, t1)} and {(n2, t2)}")
         exponents.append(math.log(t2 / t1) / math.log(n2 / n1))
@@ -148,38 +151,65 @@ def alternate(
     return PairSamples(a=tuple(a), b=tuple(b))
 
 
-def run_side(side: Side) -> Sample:
-    """Run a side's processes in order; time them as one; fail on a non-zero exit."""
+class Launcher:
+    """A running ``launcher.py``: forks, times and reaps each measured process."""
+
+    def __init__(self) -> None:
+        script = Path(__file__).with_name("launcher.py")
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._stderr = Path(tempfile.mkdtemp(prefix="bench-")) / "stderr"
+
+    def __enter__(self) -> Launcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # Closing stdin ends the launcher's request loop.
+        self._process.communicate()
+        self._stderr.unlink(missing_ok=True)
+        self._stderr.parent.rmdir()
+
+    def run(self, label: str, invocation: Invocation) -> Sample:
+        """Run one process to its end; a non-zero exit raises ``CommandFailed``."""
+        request = {
+            "argv": list(invocation.argv),
+            "cwd": str(invocation.cwd),
+            "env": dict(invocation.env),
+            "stderr": str(self._stderr),
+        }
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        reply = json.loads(self._process.stdout.readline())
+        if reply["exit"] != 0:
+            raise CommandFailed(
+                f"{label}: {Path(invocation.argv[0]).name} exited {reply['exit']}: "
+                f"{_last_line(self._stderr.read_bytes())}"
+            )
+        return Sample(seconds=float(reply["seconds"]), max_rss_kib=int(reply["max_rss_kib"]))
+
+
+class Runner(Protocol):
+    """Runs one process and measures it (``Launcher``, or a fake in tests)."""
+
+    def run(self, label: str, invocation: Invocation) -> Sample: ...
+
+
+def run_side(side: Side, launcher: Runner) -> Sample:
+    """Run a side's processes in order; their times add up; fail on a non-zero exit."""
     if side.reset is not None:
         side.reset()
-    peak = 0
-    start = time.perf_counter()
-    for invocation in side.invocations:
-        peak = max(peak, _run_one(side.label, invocation))
-    return Sample(seconds=time.perf_counter() - start, max_rss_kib=peak)
-
-
-def _run_one(label: str, invocation: Invocation) -> int:
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            invocation.argv,
-            cwd=invocation.cwd,
-            env=dict(invocation.env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        # wait4 instead of Popen.wait: it also returns the child's resource usage.
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            stderr.seek(0)
-            raise CommandFailed(
-                f"{label}: {Path(invocation.argv[0]).name} exited {process.returncode}: "
-                f"{_last_line(stderr.read())}"
-            )
-    # Linux reports ru_maxrss in KiB.
-    return int(usage.ru_maxrss)
+    samples = [launcher.run(side.label, invocation) for invocation in side.invocations]
+    return Sample(
+        seconds=sum(s.seconds for s in samples), max_rss_kib=max(s.max_rss_kib for s in samples)
+    )
 
 
 def _last_line(data: bytes) -> str:

@@ -35,9 +35,14 @@ def record_small(context: Context, scale: int | None = None) -> Case:
     count = context.sizes.small_files if scale is None else scale
     dataset = small_files(context.inputs, count)
     return _record_case(
-        context, dataset, "files", key=_key("1-small", scale), target=0.40,
-        title=f"1. run: record {count:,} small files", artifacts=count,
-    )  # fmt: skip
+        context,
+        dataset,
+        "files",
+        key=_key("1-small", scale),
+        target=0.40,
+        title=f"1. run: record {count:,} small files",
+        artifacts=count,
+    )
 
 
 def record_large(context: Context) -> Case:
@@ -45,25 +50,58 @@ def record_large(context: Context) -> Case:
     dataset = large_files(context.inputs, sizes.large_files, sizes.large_file_bytes)
     total_mib = sizes.large_files * sizes.large_file_bytes >> 20
     return _record_case(
-        context, dataset, "big", key="1-large", target=0.60,
+        context,
+        dataset,
+        "big",
+        key="1-large",
+        target=0.60,
         title=f"1. run: record {total_mib} MiB in {sizes.large_files} files",
         artifacts=sizes.large_files,
-    )  # fmt: skip
+    )
 
 
 def _record_case(
-    context: Context, dataset: Path, folder: str, *, key: str, target: float, title: str,
+    context: Context,
+    dataset: Path,
+    folder: str,
+    *,
+    key: str,
+    target: float,
+    title: str,
     artifacts: int,
-) -> Case:  # fmt: skip
+) -> Case:
     require_ours(context, "run")
     our_key = _our_signing_key(context)
     out_a = fresh_dir(context.work / f"p{key}-ours")
     out_b = fresh_dir(context.work / f"p{key}-ref")
     envs = context.envs
-    a = (envs.ours_bin("intoto-pip"), "run", "-n", STEP, "--signing-key", str(our_key),
-         "-p", folder, "-d", str(out_a), "--", "true")  # fmt: skip
-    b = (envs.ref_bin("in-toto-run"), "-n", STEP, "--signing-key", str(context.keys.functionary),
-         "-p", folder, "-d", str(out_b), "--", "true")  # fmt: skip
+    a = (
+        envs.ours_bin("intoto-pip"),
+        "run",
+        "-n",
+        STEP,
+        "--signing-key",
+        str(our_key),
+        "-p",
+        folder,
+        "-d",
+        str(out_a),
+        "--",
+        "true",
+    )
+    b = (
+        envs.ref_bin("in-toto-run"),
+        "-n",
+        STEP,
+        "--signing-key",
+        str(context.keys.functionary),
+        "-p",
+        folder,
+        "-d",
+        str(out_b),
+        "--",
+        "true",
+    )
     return Case(
         key=key,
         title=title,
@@ -92,22 +130,50 @@ def verify_folder(context: Context, scale: int | None = None) -> Case:
     keys = context.keys
     setup_run(
         context,
-        (context.envs.ref_bin("in-toto-run"), "-n", STEP, "--signing-key", str(keys.functionary),
-         "-p", "files", "-d", str(meta), "--", "true"),
+        (
+            context.envs.ref_bin("in-toto-run"),
+            "-n",
+            STEP,
+            "--signing-key",
+            str(keys.functionary),
+            "-p",
+            "files",
+            "-d",
+            str(meta),
+            "--",
+            "true",
+        ),
         dataset,
-    )  # fmt: skip
+    )
     reftool(context, [_verify_layout_job(context, meta / "root.layout")])
     layout, pub = str(meta / "root.layout"), str(keys.owner_pub)
-    a = (context.envs.ours_bin("intoto-pip"), "verify", "--layout", layout,
-         "--layout-key", pub, "--link-dir", str(meta))  # fmt: skip
-    b = (context.envs.ref_bin("in-toto-verify"), "--layout", layout,
-         "--verification-keys", pub, "--link-dir", str(meta))  # fmt: skip
+    a = (
+        context.envs.ours_bin("intoto-pip"),
+        "verify",
+        "--layout",
+        layout,
+        "--layout-key",
+        pub,
+        "--link-dir",
+        str(meta),
+    )
+    b = (
+        context.envs.ref_bin("in-toto-verify"),
+        "--layout",
+        layout,
+        "--verification-keys",
+        pub,
+        "--link-dir",
+        str(meta),
+    )
     reset = lambda: _clean_dataset(dataset)  # noqa: E731
     return Case(
         key=_key("2", scale),
         title=f"2. verify: layout, {count:,} artifacts, step + inspection",
         target=0.35,
-        a=Side(label="intoto-pip verify", invocations=(invocation(context, a, dataset),), reset=reset),
+        a=Side(
+            label="intoto-pip verify", invocations=(invocation(context, a, dataset),), reset=reset
+        ),
         b=Side(label="in-toto-verify", invocations=(invocation(context, b, dataset),), reset=reset),
         artifacts=count,
     )

@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from in_toto.models.layout import Inspection, Layout, Step
 from in_toto.models.link import Link
 from in_toto.models.metadata import Metablock
-from securesystemslib.signer import CryptoSigner, SSlibKey
+
+# securesystemslib re-exports these without __all__; mypy's strict mode cannot see it.
+from securesystemslib.signer import CryptoSigner, SSlibKey  # type: ignore[attr-defined]
 
 
 def _keypair(job: dict[str, Any]) -> None:

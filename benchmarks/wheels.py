@@ -33,9 +33,9 @@ def base_members(name: str, version: str, sources: Mapping[str, bytes]) -> dict[
         "Summary: intoto-pip benchmark package\n"
     ).encode()
     members[f"{info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: intoto-pip-benchmarks\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n"
-    ).encode()
+        b"Wheel-Version: 1.0\nGenerator: intoto-pip-benchmarks\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n"
+    )
     return members
 
 
@@ -46,7 +46,9 @@ def sha256_hex(data: bytes) -> str:
 def write_wheel(path: Path, name: str, version: str, members: Mapping[str, bytes]) -> None:
     """Write the members and a RECORD that lists them all with their hashes and sizes."""
     record_name = f"{dist_info(name, version)}/RECORD"
-    lines = [f"{member},sha256={_urlsafe_digest(data)},{len(data)}" for member, data in members.items()]
+    lines = [
+        f"{member},sha256={_urlsafe_digest(data)},{len(data)}" for member, data in members.items()
+    ]
     lines.append(f"{record_name},,")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for member, data in [*members.items(), (record_name, ("\n".join(lines) + "\n").encode())]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -127,36 +127,39 @@ def _collect(walk: _Walk, path: str) -> None:
 
 
 def _walk_tree(walk: _Walk, walked: str, fs_path: str, identity: tuple[int, int]) -> None:
-    # Iterative, depth-first; each entry carries the identities of its ancestors so a
+    # Iterative, depth-first; each folder carries the identities of its ancestors so a
     # symlink back up the tree is noticed instead of followed forever.
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
         (walked, fs_path, frozenset([identity]))
     ]
+    excluded = walk.matcher.excluded
     while stack:
         walked_dir, fs_dir, ancestors = stack.pop()
-        for child_walked, child_fs, entry in _entries(walk, walked_dir, fs_dir):
+        for entry in _scandir(walk, walked_dir, fs_dir):
+            child_walked = _child(walked_dir, entry.name)
             if _is_dir(entry):
-                child = _descend(walk, child_walked, child_fs, entry, ancestors)
+                child = _descend(walk, child_walked, entry, ancestors)
                 if child is not None:
-                    stack.append((child_walked, child_fs, ancestors | {child}))
-            elif not walk.matcher.excluded(child_walked):
-                _add_file(walk, child_walked, child_fs, entry)
+                    stack.append((child_walked, entry.path, ancestors | {child}))
+            elif not excluded(child_walked):
+                _add_file(walk, child_walked, entry)
 
 
-def _entries(
-    walk: _Walk, walked_dir: str, fs_dir: str
-) -> Iterator[tuple[str, str, os.DirEntry[str]]]:
-    prefix = "" if walked_dir == "." else walked_dir.rstrip("/") + "/"
-    if walked_dir.startswith("//") and walked_dir.strip("/") == "":
-        prefix = walked_dir  # POSIX keeps a leading "//" as its own root
+def _child(walked_dir: str, name: str) -> str:
+    if walked_dir == ".":
+        return name
+    if walked_dir.endswith("/"):
+        return walked_dir + name  # a root: "/" (or POSIX's own "//")
+    return f"{walked_dir}/{name}"
+
+
+def _scandir(walk: _Walk, walked_dir: str, fs_dir: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(fs_dir) as iterator:
-            entries = list(iterator)
+            return list(iterator)
     except OSError as exc:
         walk.skipped.append(f"{walked_dir!r} cannot be listed ({exc.strerror}), skipped")
-        return
-    for entry in entries:
-        yield prefix + entry.name, entry.path, entry
+        return []
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -169,7 +172,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 def _descend(
     walk: _Walk,
     walked: str,
-    fs_path: str,
     entry: os.DirEntry[str],
     ancestors: frozenset[tuple[int, int]],
 ) -> tuple[int, int] | None:
@@ -181,7 +183,7 @@ def _descend(
         info = entry.stat()
         return (info.st_dev, info.st_ino)
     try:
-        info = os.stat(fs_path)
+        info = os.stat(entry.path)
     except OSError:
         return None
     identity = (info.st_dev, info.st_ino)
@@ -191,13 +193,13 @@ def _descend(
     return identity
 
 
-def _add_file(walk: _Walk, walked: str, fs_path: str, entry: os.DirEntry[str]) -> None:
+def _add_file(walk: _Walk, walked: str, entry: os.DirEntry[str]) -> None:
     try:
         regular = entry.is_file()
     except OSError:
         regular = False
     if regular:
-        walk.files.append((walked, fs_path))
+        walk.files.append((walked, entry.path))
     elif entry.is_symlink():
         walk.skipped.append(f"{walked!r} is a broken symlink, skipped")
     else:
@@ -205,6 +207,9 @@ def _add_file(walk: _Walk, walked: str, fs_path: str, entry: os.DirEntry[str]) -
 
 
 def _name_files(files: list[tuple[str, str]], lstrip_paths: Sequence[str]) -> list[str]:
+    if not lstrip_paths and os.sep == "/":
+        # Walked paths are already normal: a normalised root joined with plain entry names.
+        return [walked for walked, _ in files]
     names: list[str] = []
     origin: dict[str, str] = {}
     for walked, _ in files:

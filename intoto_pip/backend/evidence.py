@@ -13,15 +13,14 @@ the wheel gets its own link for that step. From a ``links`` folder every link is
 link for the same step by another functionary counts towards a threshold); a link with the
 same file name as the one being signed is replaced by it.
 
-A links folder holds ``<step>.<keyid8>.link`` files and sublayout folders
-``<step>.<keyid8>/`` (taken whole); other files are ignored. Every layout and link is parsed
+A links folder holds ``<step>.<keyid8>.link`` files (links, or sublayouts signed by a
+functionary) and sublayout link folders ``<step>.<keyid8>/`` (taken whole); other files are
+ignored. Every layout and link is parsed
 before it is embedded, so a broken file fails the build, not the consumer's install.
 """
 
 from __future__ import annotations
 
-import re
-import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,16 +29,11 @@ from typing import Final
 from intoto_pip.backend.config import BuildConfig
 from intoto_pip.backend.recorder import SDIST_INTOTO_DIR
 from intoto_pip.crypto.keys import PublicKey
-from intoto_pip.errors import InputError, IntotoPipError
-from intoto_pip.models.envelope import parse_envelope
-from intoto_pip.models.layout import Layout
-from intoto_pip.models.link import Link
-from intoto_pip.store import LINK_SUFFIX, read_user_file
+from intoto_pip.dist.attach import link_step, parse_layout, read_links
+from intoto_pip.errors import InputError
+from intoto_pip.store import read_user_file
 
 LAYOUT_NAME: Final = "root.layout"
-_LINK_FILE = re.compile(r"(?P<step>[^/]+)\.[0-9a-f]{8}\.link", re.ASCII)
-_SUBLAYOUT_DIR = re.compile(r"[^/]+\.[0-9a-f]{8}", re.ASCII)
-_MAX_DEPTH: Final = 10
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +55,7 @@ def gather_evidence(config: BuildConfig) -> EarlierEvidence:
         links = {
             name: data
             for name, data in read_links(fallback).items()
-            if _step_of(name) != config.step
+            if _step_owning(name) != config.step
         }
     elif config.links is not None:
         raise InputError(f"links folder {config.links} not found (nor {fallback})")
@@ -71,58 +65,19 @@ def gather_evidence(config: BuildConfig) -> EarlierEvidence:
     return EarlierEvidence(layout=layout, layout_path=layout_path, links=links)
 
 
+def _step_owning(name: str) -> str | None:
+    """The step a link file, or a file in a sublayout folder, belongs to."""
+    top, slash, _rest = name.partition("/")
+    return top.rpartition(".")[0] if slash else link_step(name)
+
+
 def _first_file(*candidates: Path) -> Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
-def _step_of(name: str) -> str | None:
-    match = _LINK_FILE.fullmatch(name)
-    return match["step"] if match else None
-
-
-def read_links(folder: Path) -> dict[str, bytes]:
-    """Link files and sublayout folders below ``folder``, by folder-relative path."""
-    found: dict[str, bytes] = {}
-    _collect(folder, "", found, 0)
-    for name, data in found.items():
-        check_link(name, data, where=f"{folder}/{name}")
-    return found
-
-
-def _collect(folder: Path, prefix: str, found: dict[str, bytes], depth: int) -> None:
-    if depth > _MAX_DEPTH:
-        raise InputError(f"{folder}: link folders nested deeper than {_MAX_DEPTH} levels")
-    for entry in sorted(folder.iterdir()):
-        mode = entry.lstat().st_mode
-        if stat.S_ISREG(mode) and _LINK_FILE.fullmatch(entry.name):
-            found[prefix + entry.name] = read_user_file(entry)
-        elif stat.S_ISDIR(mode) and _SUBLAYOUT_DIR.fullmatch(entry.name):
-            _collect(entry, f"{prefix}{entry.name}/", found, depth + 1)
-            # A sublayout folder also holds its own root layout, signed by the functionary.
-            sub_layout = entry / LAYOUT_NAME
-            if sub_layout.is_file():
-                found[f"{prefix}{entry.name}/{LAYOUT_NAME}"] = read_user_file(sub_layout)
-
-
-def check_link(name: str, data: bytes, *, where: str) -> None:
-    """A link file must parse, and its signed step name must match its file name."""
-    if not name.endswith(LINK_SUFFIX):
-        return
-    try:
-        link = Link.from_dict(parse_envelope(data, what=where).payload, where=where)
-    except IntotoPipError as exc:
-        raise InputError(str(exc)) from None
-    step = _step_of(name.rpartition("/")[2])
-    if link.name != step:
-        raise InputError(f"{where}: signed for step {link.name!r}, but named for {step!r}")
-
-
 def check_layout(data: bytes, *, where: str, step: str, key: PublicKey | None) -> list[str]:
     """Parse the layout; InputError when the step or key cannot fit it; warnings as text."""
-    try:
-        layout = Layout.from_dict(parse_envelope(data, what=where).payload, where=where)
-    except IntotoPipError as exc:
-        raise InputError(str(exc)) from None
+    layout = parse_layout(data, where=where)
     found = layout.step(step)
     if found is None:
         names = ", ".join(repr(s.name) for s in layout.steps) or "none"

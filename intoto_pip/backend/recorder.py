@@ -74,10 +74,3 @@ def record_materials(config: BuildConfig) -> dict[str, dict[str, str]]:
         base_path=config.project_dir, exclude=material_excludes(config), follow_symlinks=False
     )
     return record_artifacts(["."], options)
-
-
-def record_products(
-    hashes: dict[str, str], names: set[str] | frozenset[str]
-) -> dict[str, dict[str, str]]:
-    """Products in link form from member hashes, keeping only the final-product ``names``."""
-    return {name: {"sha256": hashes[name]} for name in sorted(names)}

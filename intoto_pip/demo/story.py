@@ -14,6 +14,7 @@ step that did not.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -42,7 +43,7 @@ def hello() -> str:
     return f"Hello! (your home folder is {os.path.expanduser('~')})"
 '''
 _SOURCES = ("pyproject.toml", "demo_backend.py", "greeting")
-_BUILD_HOOK = "import intoto_pip.backend as b; print(b.build_wheel('dist'))"
+_BUILD_HOOK = 'import intoto_pip.backend as b; print(b.build_wheel("dist"))'
 
 
 class StoryError(IntotoPipError):
@@ -99,8 +100,7 @@ class _Scene:
         if show and result.output:
             self.runner.narrate(Output(text=result.output, important=expect != 0))
         if result.returncode != expect:
-            command = " ".join(argv[:3])
-            message = f"'{command} ...' exited with {result.returncode}, expected {expect}"
+            message = f"{shlex.join(argv)!r} exited with {result.returncode}, expected {expect}"
             raise self.fail(message, result.output)
         return result
 
@@ -157,12 +157,13 @@ def _write_layout(scene: _Scene) -> None:
         folder="owner",
     )
     in_toto = scene.root / "project" / "in-toto"
-    in_toto.mkdir(parents=True)
+    (in_toto / "links").mkdir(parents=True)
     shutil.copy2(scene.root / "owner" / "root.layout", in_toto / "root.layout")
     (scene.root / "consumer").mkdir()
     shutil.copy2(scene.root / "owner" / "owner.pub", scene.root / "consumer" / "owner.pub")
     scene.check(
-        "root.layout, signed with the owner's key, goes into the project (project/in-toto/); "
+        "root.layout, signed with the owner's key, goes into the project (project/in-toto/, "
+        "where the links will go too); "
         "owner.pub goes, out of band, to whoever will install the package"
     )
 
@@ -249,6 +250,20 @@ def _venv_python(venv: str) -> str:
     return f"{venv}/Scripts/python.exe" if os.name == "nt" else f"{venv}/bin/python"
 
 
+def _install_command(archive: str, venv: str) -> list[str]:
+    # The archive comes first: --layout-key takes one or more keys, so a path after it
+    # would be read as a second key.
+    return [
+        "intoto-pip",
+        "install",
+        archive,
+        "--python",
+        _venv_python(venv),
+        "--layout-key",
+        "owner.pub",
+    ]
+
+
 def _install(scene: _Scene, wheel: Path) -> str:
     scene.say(
         "The consumer trusts one thing: the owner's public key, which they got out of band. "
@@ -258,13 +273,10 @@ def _install(scene: _Scene, wheel: Path) -> str:
     published = f"../project/dist/{wheel.name}"
     scene.run(["intoto-pip", "verify", published, "--layout-key", "owner.pub"], folder="consumer")
     scene.run(["python", "-m", "venv", "--without-pip", "venv"], folder="consumer")
-    python = _venv_python("venv")
-    scene.run(
-        ["intoto-pip", "install", "--python", python, "--layout-key", "owner.pub", published],
-        folder="consumer",
-    )
+    scene.run(_install_command(published, "venv"), folder="consumer")
     result = scene.run(
-        [python, "-I", "-c", "import greeting; print(greeting.hello())"], folder="consumer"
+        [_venv_python("venv"), "-I", "-c", "import greeting; print(greeting.hello())"],
+        folder="consumer",
     )
     if result.stdout.strip() != GREETING:
         raise scene.fail("the installed package did not say its greeting", result.output)
@@ -292,19 +304,8 @@ def _refused_install(scene: _Scene, forged: Path) -> str:
     scene.run(["python", "-m", "venv", "--without-pip", "venv2"], folder="consumer")
     venv = scene.root / "consumer" / "venv2"
     before = snapshot(venv)
-    result = scene.run(
-        [
-            "intoto-pip",
-            "install",
-            "--python",
-            _venv_python("venv2"),
-            "--layout-key",
-            "owner.pub",
-            f"../attacker/{forged.name}",
-        ],
-        folder="consumer",
-        expect=1,
-    )
+    forged_path = f"../attacker/{forged.name}"
+    result = scene.run(_install_command(forged_path, "venv2"), folder="consumer", expect=1)
     if SWAPPED not in result.stderr:
         raise scene.fail(f"the refusal does not name {SWAPPED}", result.output)
     scene.check(f"refused with exit code 1, and the reason names {SWAPPED}")

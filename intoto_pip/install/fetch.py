@@ -92,10 +92,10 @@ def _store(
     total: int | None,
     progress: Progress | None,
 ) -> FetchedFile:
-    target = folder / filename
+    # A folder of its own: two archives with one file name (from two URLs) stay apart.
+    target = Path(tempfile.mkdtemp(dir=folder)) / filename
     digest = hashlib.sha256()
     size = 0
-    # O_EXCL: two archives with one file name must not silently overwrite each other.
     with target.open("xb") as out:
         while chunk := stream.read(CHUNK):
             size += len(chunk)
@@ -105,7 +105,9 @@ def _store(
             out.write(chunk)
             if progress is not None:
                 progress(size, total)
-    return FetchedFile(path=target, filename=filename, url=url, sha256=digest.hexdigest(), size=size)
+    return FetchedFile(
+        path=target, filename=filename, url=url, sha256=digest.hexdigest(), size=size
+    )
 
 
 def remove_folder(folder: Path) -> None:

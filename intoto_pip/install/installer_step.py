@@ -95,7 +95,9 @@ class RecordingDestination(SchemeDictionaryDestination):
         record_list += self._compile(record_list)
         super().finalize_installation(scheme, record_file_path, record_list)
 
-    def _compile(self, records: list[tuple[Scheme, RecordEntry]]) -> list[tuple[Scheme, RecordEntry]]:
+    def _compile(
+        self, records: list[tuple[Scheme, RecordEntry]]
+    ) -> list[tuple[Scheme, RecordEntry]]:
         if not self.compile_python:
             return []
         jobs: list[tuple[Scheme, str, Path, Path]] = []
@@ -176,7 +178,11 @@ def _extra_metadata(wheel: WheelToInstall) -> dict[str, bytes]:
 
 
 def install_wheel(
-    wheel: WheelToInstall, target: Target, transaction: Transaction, *, compile_bytecode: bool = True
+    wheel: WheelToInstall,
+    target: Target,
+    transaction: Transaction,
+    *,
+    compile_bytecode: bool = True,
 ) -> InstalledFiles:
     """Write ``wheel`` into ``target``; every change goes through ``transaction``."""
     destination = RecordingDestination(

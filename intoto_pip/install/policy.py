@@ -91,7 +91,9 @@ def parse_policy(data: bytes, *, where: str, base: Path) -> Policy:
         if key in parsed:
             raise InputError(f"{at}: names the same project as another entry ({key})")
         parsed[key] = _project(value, at=at, base=base, source=where)
-    allowed = _string_list(document.get("allow-unverified", []), f"policy {where}: allow-unverified")
+    allowed = _string_list(
+        document.get("allow-unverified", []), f"policy {where}: allow-unverified"
+    )
     return Policy(
         projects=parsed,
         allow_unverified=_allowed_names(allowed, f"policy {where}"),

@@ -61,7 +61,9 @@ def check_compatible(meta: WheelMeta, filename: str, target: Target) -> None:
         try:
             spec = SpecifierSet(meta.requires_python)
         except InvalidSpecifier as exc:
-            raise InstallError(f"{filename}: invalid Requires-Python {meta.requires_python!r}") from exc
+            raise InstallError(
+                f"{filename}: invalid Requires-Python {meta.requires_python!r}"
+            ) from exc
         if not spec.contains(target.version, prereleases=True):
             raise InstallError(
                 f"{filename}: requires Python {meta.requires_python}, "
@@ -93,8 +95,8 @@ def unsatisfied(
     missing = []
     for meta in metas:
         for requirement in active_requirements(meta, markers):
-            version = available.get(canonical_name(requirement.name))
-            if version is None or not _matches(requirement, version):
+            have = available.get(canonical_name(requirement.name))
+            if have is None or not _matches(requirement, have):
                 missing.append(f"{meta.name} needs {requirement}")
     return missing
 

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from intoto_pip.errors import InputError, InstallError
 
@@ -38,6 +39,10 @@ if mode == "prefix":
 else:
     paths = sysconfig.get_paths()
 in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+if in_venv and mode != "prefix":
+    # As pip does: headers of a venv go inside it, not into the base interpreter's include.
+    paths["include"] = os.path.join(sys.prefix, "include", "site",
+        "python%d.%d" % sys.version_info[:2])
 marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
 managed = None
 if not in_venv and os.path.isfile(marker):
@@ -154,7 +159,7 @@ def _packaging_dir() -> str:
     return str(Path(spec.origin).parent.parent)
 
 
-def _run_probe(python: Path, mode: str, where: str) -> dict[str, object]:
+def _run_probe(python: Path, mode: str, where: str) -> dict[str, Any]:
     command = [str(python), "-I", "-B", "-c", _PROBE, _packaging_dir(), mode, where]
     try:
         done = subprocess.run(

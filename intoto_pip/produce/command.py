@@ -13,6 +13,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from intoto_pip.errors import IntotoPipError
@@ -47,14 +48,15 @@ def run_command(
     capture: bool,
     timeout: float | None,
     sink: OutputSink | None = None,
+    cwd: Path | None = None,
 ) -> CommandResult:
-    """Run ``command`` (no shell); raise CommandError if it cannot start or times out."""
+    """Run ``command`` (no shell) in ``cwd``; raise CommandError if it cannot start or times out."""
     if not command:
         raise CommandError("no command to run")
     try:
         if capture:
-            return _run_captured(command, timeout, sink)
-        completed = subprocess.run(list(command), check=False, timeout=timeout)
+            return _run_captured(command, timeout, sink, cwd)
+        completed = subprocess.run(list(command), check=False, timeout=timeout, cwd=cwd)
         return CommandResult(return_value=completed.returncode)
     except FileNotFoundError as exc:
         raise CommandError(f"command {command[0]!r} not found") from exc
@@ -71,9 +73,11 @@ def run_command(
 
 
 def _run_captured(
-    command: Sequence[str], timeout: float | None, sink: OutputSink | None
+    command: Sequence[str], timeout: float | None, sink: OutputSink | None, cwd: Path | None
 ) -> CommandResult:
-    process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd
+    )
     assert process.stdout is not None and process.stderr is not None
     outputs: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
     readers = [

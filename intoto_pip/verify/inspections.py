@@ -103,6 +103,8 @@ class _BoundedReader(threading.Thread):
                     self.data += chunk[:room]
         except (OSError, ValueError):
             pass  # the pipe was closed under us: what was read is kept
+        finally:
+            self.stream.close()
 
     def text(self) -> str:
         self.join(_DRAIN_GRACE_SECONDS)

@@ -22,6 +22,7 @@ from intoto_pip.models.rules import parse_rules
 from intoto_pip.store import link_filename
 from tests.support.wheels import dist_info, wheel_filename, wheel_members, write_wheel
 
+BUILD_COMMAND = ("python", "-m", "build")
 DEFAULT_PRODUCT_RULES: tuple[tuple[str, ...], ...] = (("CREATE", "*"),)
 
 
@@ -66,6 +67,7 @@ def layout_payload(
                 pubkeys=(functionary.keyid,),
                 threshold=1,
                 expected_products=parse_rules([list(r) for r in product_rules], where="test"),
+                expected_command=BUILD_COMMAND,
             ),
         ),
         inspect=tuple(inspections),
@@ -76,7 +78,7 @@ def layout_payload(
 
 
 def link_payload(step: str, products: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    link = Link(name=step, command=("python", "-m", "build"), products=products)
+    link = Link(name=step, command=BUILD_COMMAND, products=products)
     return link.to_dict()
 
 
@@ -129,3 +131,36 @@ class Project:
         members.update(tamper or {})
         folder.mkdir(parents=True, exist_ok=True)
         return write_wheel(folder / wheel_filename(name, version), members, f"{info}/RECORD")
+
+
+def write_sdist(path: Path, members: Mapping[str, bytes]) -> Path:
+    """A .tar.gz holding ``members`` as regular files (mode 0644)."""
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def sdist_members(name: str, version: str, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    top = f"{name}-{version}"
+    pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
+    members = {f"{top}/PKG-INFO": pkg_info}
+    members.update({f"{top}/{rel}": data for rel, data in files.items()})
+    return members
+
+
+def signed_sdist(
+    project: Project, folder: Path, name: str, version: str, files: Mapping[str, bytes]
+) -> Path:
+    """An sdist with ``<name>-<ver>/.in-toto/`` over its members (named with the prefix)."""
+    members = sdist_members(name, version, files)
+    for rel, data in project.metadata_files(members).items():
+        members[f"{name}-{version}/.in-toto/{rel}"] = data
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_sdist(folder / f"{name}-{version}.tar.gz", members)

@@ -1,0 +1,165 @@
+"""``intoto-pip install``: verify every distribution, then install all of them or none."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from intoto_pip.install.pipeline import InstallOptions
+
+NAME = "install"
+EXAMPLE = """\
+examples:
+  intoto-pip install dist/pkg-1.0-py3-none-any.whl --layout-key owner.pub
+  intoto-pip install requests --policy policy.toml --python .venv/bin/python
+  intoto-pip install -r requirements.txt --index-url http://127.0.0.1:8080/simple/ \\
+      --layout-key owner.pub --report report.json --dry-run
+  intoto-pip install legacy-lib --allow-unverified legacy-lib
+
+exit codes: 0 installed (or verified with --dry-run), 1 a distribution was refused or
+installation failed (nothing is left installed), 2 usage error or unreadable key/policy
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from intoto_pip.cli._common import add_verbosity
+
+    p = subparsers.add_parser(
+        NAME,
+        help="verify distributions with in-toto, then install them (all or nothing)",
+        description=(
+            "Resolve with pip (wheels only), download the exact files, verify every one "
+            "against its in-toto layout in a private sandbox, and only then install them "
+            "all with `installer`. If anything fails, nothing is installed."
+        ),
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("requirements", nargs="*", metavar="REQ_OR_ARCHIVE")
+    _add_pip_options(p)
+    _add_target_options(p)
+    _add_trust_options(p)
+    add_verbosity(p)
+    p.set_defaults(handler=run)
+
+
+def _add_pip_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("resolution (passed to pip)")
+    g.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
+    g.add_argument("-i", "--index-url", metavar="URL")
+    g.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
+    g.add_argument("-f", "--find-links", action="append", default=[], metavar="URL")
+    g.add_argument("--no-index", action="store_true")
+    g.add_argument("--no-deps", action="store_true")
+    g.add_argument("-U", "--upgrade", action="store_true")
+    g.add_argument("--pre", action="store_true")
+    g.add_argument(
+        "--no-binary",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="fetch this project's sdist and build it after verification (or :all:)",
+    )
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("target")
+    g.add_argument(
+        "--python", metavar="PY", help="interpreter to install for (default: active venv or this)"
+    )
+    g.add_argument("-t", "--target", metavar="DIR", help="install into DIR")
+    g.add_argument("--prefix", metavar="DIR", help="install under this prefix")
+    g.add_argument("--dry-run", action="store_true", help="verify and report; install nothing")
+    g.add_argument("--report", metavar="FILE", help="write a JSON report ('-' for stdout)")
+    g.add_argument(
+        "--break-system-packages",
+        action="store_true",
+        help="install into an EXTERNALLY-MANAGED environment anyway",
+    )
+
+
+def _add_trust_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("trust")
+    g.add_argument(
+        "--layout-key",
+        "--layout-keys",
+        dest="layout_keys",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="PEM",
+        help="layout owner public key for every distribution; repeatable",
+    )
+    g.add_argument("--policy", metavar="FILE", help="trust policy (TOML); see DESIGN §7")
+    g.add_argument(
+        "--allow-unverified",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="accept this project without in-toto metadata (or :all:)",
+    )
+    g.add_argument("--inspection-timeout", type=float, default=60.0, metavar="S")
+
+
+def run(args: argparse.Namespace) -> int:
+    from intoto_pip.cli import _install_output as output
+    from intoto_pip.errors import InputError
+    from intoto_pip.install.pipeline import run_install
+
+    if not args.requirements and not args.requirement:
+        raise InputError("nothing to install: give requirements, archives or -r FILE")
+    options = _options(args)
+    outcome = run_install(options)
+    if args.report:
+        output.write_report(args.report, outcome)
+    return output.show(outcome, quiet=args.quiet)
+
+
+def _options(args: argparse.Namespace) -> InstallOptions:
+    import math
+    from pathlib import Path
+
+    from intoto_pip.cli._install_output import progress_factory
+    from intoto_pip.crypto.keys import load_public_key
+    from intoto_pip.errors import InputError
+    from intoto_pip.install.pipeline import InstallOptions
+    from intoto_pip.install.policy import load_policy
+    from intoto_pip.install.resolve import ResolveOptions
+
+    if not math.isfinite(args.inspection_timeout) or args.inspection_timeout <= 0:
+        raise InputError("--inspection-timeout must be a positive number of seconds")
+    policy = load_policy(
+        Path(args.policy) if args.policy else None, extra_allowed=args.allow_unverified
+    )
+    resolve = ResolveOptions(
+        requirement_files=tuple(Path(p) for p in args.requirement),
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        no_deps=args.no_deps,
+        upgrade=args.upgrade,
+        pre=args.pre,
+    )
+    return InstallOptions(
+        requirements=tuple(args.requirements),
+        resolve=resolve,
+        python=Path(args.python) if args.python else None,
+        target_dir=Path(args.target) if args.target else None,
+        prefix=Path(args.prefix) if args.prefix else None,
+        dry_run=args.dry_run,
+        layout_keys=tuple(load_public_key(Path(p)) for p in args.layout_keys),
+        policy=policy,
+        inspection_timeout=args.inspection_timeout,
+        break_system_packages=args.break_system_packages,
+        progress=progress_factory(args.quiet),
+        no_binary=_no_binary(args.no_binary),
+    )
+
+
+def _no_binary(values: list[str]) -> frozenset[str]:
+    from intoto_pip.dist.names import canonical_name
+
+    names = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    return frozenset(name if name == ":all:" else canonical_name(name) for name in names)

@@ -1,0 +1,295 @@
+"""Verifying one archive (wheel or sdist) against its in-toto supply chain (DESIGN §5).
+
+1. The archive is opened and checked as a whole before anything is written (names, member
+   types, sizes, ratios, RECORD for wheels).
+2. Its metadata is found (``dist.metadata``); a layout named by the policy replaces a shipped one.
+3. A fresh private sandbox receives the final product: the product members (embedded mode) or
+   the archive file itself (detached mode). Inspections run there.
+4. The engine verifies the layout with the parameters NAME, VERSION, ARCHIVE and PYTHON.
+5. A layout without inspections gets the built-in final-product check: the sandbox must equal
+   the products of the layout's last step, path for path and hash for hash.
+
+Refusals come back as an ``ArchiveVerdict`` with ``verified=False`` and the reason; only usage
+errors (a key or out-of-band layout the user named that cannot be read) are raised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.errors import InputError, RuleError, VerificationError
+from intoto_pip.models.layout import Inspection
+from intoto_pip.models.link import Artifacts, Link
+
+DEFAULT_INSPECTION_TIMEOUT = 60.0
+BUILTIN_PARAMS = ("NAME", "VERSION", "ARCHIVE", "PYTHON")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trust:
+    """The keys (and optional out-of-band layout) that vouch for one project."""
+
+    layout_keys: tuple[PublicKey, ...]
+    layout: Path | None = None
+    source: str = "--layout-key"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveVerifyRequest:
+    """How to verify archives; ``trust_for`` maps a PEP 503 project name to its trust."""
+
+    trust_for: Callable[[str], Trust]
+    metadata_dir: Path | None = None
+    metadata_dir_direct: bool = False
+    params: Mapping[str, str] = field(default_factory=dict)
+    inspection_timeout: float = DEFAULT_INSPECTION_TIMEOUT
+    now: datetime | None = None
+    sandbox_parent: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveVerdict:
+    """What verification of one archive concluded, and who vouched for it."""
+
+    path: Path
+    filename: str
+    name: str  # PEP 503 normalised
+    version: str
+    verified: bool
+    reason: str = ""
+    no_metadata: bool = False
+    mode: str = ""
+    layout_origin: str = ""
+    trust_source: str = ""
+    layout_keys: tuple[str, ...] = ()
+    functionaries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    inspections: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "archive": self.filename,
+            "name": self.name,
+            "version": self.version,
+            "verified": self.verified,
+            "reason": self.reason,
+            "mode": self.mode,
+            "layout": self.layout_origin,
+            "trust": self.trust_source,
+            "layout_keys": list(self.layout_keys),
+            "functionaries": {step: list(keys) for step, keys in self.functionaries.items()},
+            "inspections": list(self.inspections),
+            "warnings": list(self.warnings),
+        }
+
+
+def verify_archive(path: Path, request: ArchiveVerifyRequest) -> ArchiveVerdict:
+    """Verify one archive; a refusal is a verdict, a usage problem an InputError."""
+    from intoto_pip.dist.checked import identify
+
+    try:
+        identity = identify(path.name)
+    except VerificationError as exc:
+        return ArchiveVerdict(
+            path=path, filename=path.name, name="", version="", verified=False, reason=str(exc)
+        )
+    base = ArchiveVerdict(
+        path=path,
+        filename=path.name,
+        name=identity.name,
+        version=identity.version,
+        verified=False,
+    )
+    try:
+        return _verify(path, identity.name, identity.raw_name, base, request)
+    except VerificationError as exc:
+        from intoto_pip.dist.metadata import NoMetadataError
+
+        return _replace(base, reason=str(exc), no_metadata=isinstance(exc, NoMetadataError))
+
+
+def _replace(verdict: ArchiveVerdict, **changes: Any) -> ArchiveVerdict:
+    from dataclasses import replace
+
+    return replace(verdict, **changes)
+
+
+def _verify(
+    path: Path, name: str, raw_name: str, base: ArchiveVerdict, request: ArchiveVerifyRequest
+) -> ArchiveVerdict:
+    from intoto_pip.dist.checked import open_checked
+    from intoto_pip.dist.metadata import MetadataQuery, find_metadata
+    from intoto_pip.dist.sandbox import sandbox
+
+    trust = request.trust_for(name)
+    with open_checked(path) as checked:
+        query = MetadataQuery(
+            archive_path=path,
+            embedded_prefix=checked.embedded_prefix,
+            metadata_dir=request.metadata_dir,
+            metadata_dir_direct=request.metadata_dir_direct,
+            layout_override=trust.layout,
+        )
+        metadata = find_metadata(query, checked)
+        base = _replace(
+            base,
+            mode=metadata.mode,
+            layout_origin=metadata.layout_origin,
+            trust_source=trust.source,
+        )
+        if not trust.layout_keys:
+            raise VerificationError(
+                f"{path.name}: no layout key for project {name!r}: give --layout-key or "
+                "name the project in the policy file"
+            )
+        with sandbox(request.sandbox_parent) as box:
+            if metadata.mode == "embedded":
+                products = checked.extract_products(box)
+            else:
+                products = {path.name: _copy_into(path, box)}
+            params = _params(path.name, raw_name, base.version, request.params)
+            result = _run_engine(metadata, trust, params, box, request)
+    if not result.inspections:
+        check_final_products(
+            path.name, products, result.summary, result.steps[-1].name if result.steps else ""
+        )
+    return _replace(
+        base,
+        verified=True,
+        layout_keys=result.layout_signers,
+        functionaries={step.name: step.signers for step in result.steps},
+        inspections=tuple(item.name for item in result.inspections),
+        warnings=result.warnings,
+    )
+
+
+def _run_engine(
+    metadata: Any, trust: Trust, params: dict[str, str], box: Path, request: ArchiveVerifyRequest
+) -> Any:
+    from intoto_pip.verify.engine import verify_layout
+
+    return verify_layout(
+        metadata.envelope(),
+        layout_keys=trust.layout_keys,
+        links=metadata.link_source(),
+        params=params,
+        run_inspection=_inspection_runner(box, request.inspection_timeout),
+        now=request.now or datetime.now(UTC),
+    )
+
+
+def _inspection_runner(box: Path, timeout: float) -> Callable[[Inspection], Link]:
+    from intoto_pip.verify.inspections import InspectionOptions, run_inspection
+
+    options = InspectionOptions(workdir=box, timeout=timeout)
+    return lambda inspection: run_inspection(inspection, options)
+
+
+def _params(filename: str, raw_name: str, version: str, extra: Mapping[str, str]) -> dict[str, str]:
+    params = {"NAME": raw_name, "VERSION": version, "ARCHIVE": filename, "PYTHON": sys.executable}
+    for key in extra:
+        if key in params:
+            raise InputError(f"--param {key}: intoto-pip sets {key} for every archive")
+    return {**params, **extra}
+
+
+def _copy_into(path: Path, box: Path) -> str:
+    """Copy the archive into the sandbox under its own name; return its sha256."""
+    from intoto_pip.dist.sandbox import PrivateWriter
+
+    digest = hashlib.sha256()
+
+    def chunks() -> Any:
+        with path.open("rb") as source:
+            while chunk := source.read(1024 * 1024):
+                digest.update(chunk)
+                yield chunk
+
+    PrivateWriter(box).write(path.name, chunks())
+    return digest.hexdigest()
+
+
+def check_final_products(
+    filename: str, sandbox: Mapping[str, str], summary: Link, last_step: str
+) -> None:
+    """The built-in final-product check: the sandbox equals the last step's products."""
+    from intoto_pip.verify.result import show_names
+
+    expected = _sha256_of(summary.products)
+    extra = sorted(set(sandbox) - set(expected))
+    missing = sorted(set(expected) - set(sandbox))
+    changed = sorted(n for n in set(sandbox) & set(expected) if sandbox[n] != expected[n])
+    problems = []
+    if extra:
+        problems.append(f"not among the products: {show_names(extra)}")
+    if missing:
+        problems.append(f"missing from the archive: {show_names(missing)}")
+    if changed:
+        problems.append(f"different contents: {show_names(changed)}")
+    if problems:
+        step = f"step {last_step!r}" if last_step else "the layout (it has no steps)"
+        raise RuleError(
+            f"{filename}: the final product does not match the products of {step} "
+            f"(built-in final-product check; the layout has no inspection): {'; '.join(problems)}"
+        )
+
+
+def _sha256_of(artifacts: Artifacts) -> dict[str, str]:
+    return {name: hashes.get("sha256", "") for name, hashes in artifacts.items()}
+
+
+# -- command line: ``intoto-pip verify ARCHIVE...`` -------------------------------------------
+
+
+def run_archive_mode(args: argparse.Namespace) -> int:
+    """Verify every archive named; report one line each (or JSON); 0 all verified, else 1."""
+    from intoto_pip.cli._archive_report import print_verdicts
+
+    request = request_from_args(args)
+    verdicts = [verify_archive(Path(item), request) for item in args.archives]
+    print_verdicts(
+        verdicts,
+        as_json=bool(getattr(args, "json", False)),
+        quiet=bool(getattr(args, "quiet", False)),
+    )
+    return 0 if all(verdict.verified for verdict in verdicts) else 1
+
+
+def request_from_args(args: argparse.Namespace) -> ArchiveVerifyRequest:
+    from intoto_pip.crypto.keys import load_public_key
+    from intoto_pip.install.policy import load_policy
+    from intoto_pip.verify.params import parse_param_args
+
+    for item in args.archives:
+        if not Path(item).is_file():
+            raise InputError(f"{item}: no such archive")
+    key_paths = getattr(args, "layout_keys", None) or getattr(args, "layout_key", None) or []
+    keys = tuple(load_public_key(Path(p)) for p in key_paths)
+    policy_path = getattr(args, "policy", None)
+    policy = load_policy(Path(policy_path) if policy_path else None)
+    if not keys and not policy.projects:
+        raise InputError("give --layout-key (or a policy naming the project's layout keys)")
+    metadata = getattr(args, "metadata", None)
+
+    def trust_for(name: str) -> Trust:
+        entry = policy.trust_for(name, keys)
+        return Trust(layout_keys=entry.layout_keys, layout=entry.layout, source=entry.source)
+
+    timeout = getattr(args, "inspection_timeout", None)
+    return ArchiveVerifyRequest(
+        trust_for=trust_for,
+        metadata_dir=Path(metadata) if metadata else None,
+        metadata_dir_direct=len(args.archives) == 1,
+        params=parse_param_args(
+            getattr(args, "params", None) or getattr(args, "param", None) or []
+        ),
+        inspection_timeout=float(timeout) if timeout else DEFAULT_INSPECTION_TIMEOUT,
+    )

@@ -1,0 +1,418 @@
+"""``intoto-pip install`` as a list of steps: probe, collect, verify, then install or not at all.
+
+1. Probe the target interpreter (once, writing nothing).
+2. Copy local archives into a private folder and verify them before pip sees them.
+3. If anything still needs resolving (requirement strings, or dependencies of local wheels that
+   the target does not satisfy), run pip in ``--dry-run --report`` mode, wheels only; download
+   the exact files it picked, check the index's sha256, verify each.
+4. If any distribution is refused, stop: nothing is installed.
+5. Otherwise install in dependency order inside one transaction; any failure rolls back
+   every file written and restores every file replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.dist.names import canonical_name
+from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust, verify_archive
+from intoto_pip.errors import InputError, InstallError
+from intoto_pip.install.fetch import FetchedFile, Progress, copy_local, fetch_url, private_folder
+from intoto_pip.install.policy import Policy
+from intoto_pip.install.requirements import (
+    WheelMeta,
+    check_compatible,
+    dependency_order,
+    read_wheel_meta,
+    unsatisfied,
+)
+from intoto_pip.install.resolve import ResolvedItem, ResolveOptions, resolve
+from intoto_pip.install.target import InstalledDist, Target, probe_target
+
+ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
+ProgressFactory = Callable[[str], Progress]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstallOptions:
+    requirements: tuple[str, ...] = ()
+    resolve: ResolveOptions = field(default_factory=ResolveOptions)
+    python: Path | None = None
+    target_dir: Path | None = None
+    prefix: Path | None = None
+    dry_run: bool = False
+    layout_keys: tuple[PublicKey, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    inspection_timeout: float = 60.0
+    break_system_packages: bool = False
+    progress: ProgressFactory | None = None
+    no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    """One distribution that would be installed, with its verdict."""
+
+    fetched: FetchedFile
+    meta: WheelMeta
+    requested: bool
+    direct: bool
+    verdict: ArchiveVerdict
+    allowed_unverified: bool = False
+    source: FetchedFile | None = None  # the verified sdist a wheel was built from
+
+    @property
+    def origin(self) -> FetchedFile:
+        """What was fetched and verified: the sdist for a built wheel, else the wheel."""
+        return self.source or self.fetched
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict.verified or self.allowed_unverified
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstallOutcome:
+    target: Target
+    candidates: tuple[Candidate, ...]
+    installed: tuple[object, ...] = ()
+    replaced: tuple[InstalledDist, ...] = ()
+    used_pip: bool = False
+    dry_run: bool = False
+
+    @property
+    def refused(self) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if not c.accepted)
+
+
+def run_install(options: InstallOptions) -> InstallOutcome:
+    """Verify everything, then install everything or nothing."""
+    target = probe_target(options.python, target_dir=options.target_dir, prefix=options.prefix)
+    _check_managed(target, options)
+    local_paths, requirements = _split(options.requirements)
+    folder = private_folder()
+    try:
+        local = [_collect_local(path, folder, target, options) for path in local_paths]
+        requirements, sdist_reqs = _split_no_binary(requirements, options.no_binary)
+        local += [_collect_sdist(req, folder, target, options) for req in sdist_reqs]
+        _check_unique(local)
+        outcome = InstallOutcome(target=target, candidates=tuple(local), dry_run=options.dry_run)
+        if outcome.refused:
+            return outcome
+        if _needs_pip(local, requirements, target, options):
+            outcome = _with_pip(outcome, local, requirements, folder, options)
+            if outcome.refused:
+                return outcome
+        for candidate in outcome.candidates:
+            check_compatible(candidate.meta, candidate.fetched.filename, target)
+        if options.dry_run:
+            return outcome
+        return _install(outcome)
+    finally:
+        from intoto_pip.install.fetch import remove_folder
+
+        remove_folder(folder)
+
+
+def _split_no_binary(
+    requirements: list[str], no_binary: frozenset[str]
+) -> tuple[list[str], list[Requirement]]:
+    """Requirements left for pip, and those opted into sdists with --no-binary."""
+    if not no_binary:
+        return requirements, []
+    from packaging.requirements import InvalidRequirement
+
+    kept: list[str] = []
+    sdists: list[Requirement] = []
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            raise InputError(f"{text!r}: not a requirement ({exc})") from exc
+        name = canonical_name(requirement.name)
+        if ":all:" in no_binary or name in no_binary:
+            sdists.append(requirement)
+        else:
+            kept.append(text)
+    return kept, sdists
+
+
+def _collect_sdist(
+    requirement: Requirement, folder: Path, target: Target, options: InstallOptions
+) -> Candidate:
+    from intoto_pip.install.simple_api import find_sdist
+
+    link = find_sdist(options.resolve.index_url, requirement, pre=options.resolve.pre)
+    fetched = fetch_url(
+        link.url, folder, expected_sha256=link.sha256, progress=_progress(options, link.filename)
+    )
+    return _sdist_candidate(fetched, folder, target, options, requested=True, direct=False)
+
+
+def _check_unique(candidates: list[Candidate]) -> None:
+    seen: dict[str, str] = {}
+    for candidate in candidates:
+        name, filename = candidate.meta.name, candidate.fetched.filename
+        if name and name in seen:
+            raise InputError(f"{filename} and {seen[name]} are both {name}: give one of them")
+        seen[name] = filename
+
+
+def _check_managed(target: Target, options: InstallOptions) -> None:
+    exempt = options.target_dir or options.prefix or options.dry_run
+    if target.externally_managed and not (exempt or options.break_system_packages):
+        raise InputError(
+            f"{target.executable} is an externally managed environment "
+            f"({target.externally_managed.strip().splitlines()[0]}); use a virtual environment, "
+            "--target or --prefix, or --break-system-packages"
+        )
+
+
+def _split(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
+    paths, requirements = [], []
+    for item in items:
+        if item.endswith(ARCHIVE_SUFFIXES) and "://" not in item:
+            path = Path(item)
+            if not path.is_file():
+                raise InputError(f"{item}: no such archive")
+            paths.append(path)
+        else:
+            requirements.append(item)
+    return paths, requirements
+
+
+def _request(options: InstallOptions) -> ArchiveVerifyRequest:
+    def trust_for(name: str) -> Trust:
+        entry = options.policy.trust_for(name, options.layout_keys)
+        return Trust(layout_keys=entry.layout_keys, layout=entry.layout, source=entry.source)
+
+    return ArchiveVerifyRequest(trust_for=trust_for, inspection_timeout=options.inspection_timeout)
+
+
+def _verify(
+    fetched: FetchedFile, meta: WheelMeta, options: InstallOptions, *, requested: bool, direct: bool
+) -> Candidate:
+    allowed = options.policy.allows_unverified(meta.name)
+    trust = options.policy.trust_for(meta.name, options.layout_keys)
+    if allowed and not trust.layout_keys:
+        verdict = ArchiveVerdict(
+            path=fetched.path,
+            filename=fetched.filename,
+            name=meta.name,
+            version=meta.version,
+            verified=False,
+            reason="not verified: allowed by --allow-unverified",
+        )
+    else:
+        verdict = verify_archive(fetched.path, _request(options))
+    return Candidate(
+        fetched=fetched,
+        meta=meta,
+        requested=requested,
+        direct=direct,
+        verdict=verdict,
+        allowed_unverified=allowed and (verdict.no_metadata or not trust.layout_keys),
+    )
+
+
+def _progress(options: InstallOptions, label: str) -> Progress | None:
+    return options.progress(label) if options.progress else None
+
+
+def _collect_local(path: Path, folder: Path, target: Target, options: InstallOptions) -> Candidate:
+    fetched = copy_local(path, folder, _progress(options, path.name))
+    if path.name.endswith(".whl"):
+        return _wheel_candidate(fetched, options, requested=True, direct=True)
+    return _sdist_candidate(fetched, folder, target, options, requested=True, direct=True)
+
+
+def _wheel_candidate(
+    fetched: FetchedFile, options: InstallOptions, *, requested: bool, direct: bool
+) -> Candidate:
+    from intoto_pip.errors import VerificationError
+
+    try:
+        meta = read_wheel_meta(fetched.path)
+    except VerificationError as exc:
+        return _broken(fetched, str(exc))
+    return _verify(fetched, meta, options, requested=requested, direct=direct)
+
+
+def _sdist_candidate(
+    fetched: FetchedFile,
+    folder: Path,
+    target: Target,
+    options: InstallOptions,
+    *,
+    requested: bool,
+    direct: bool,
+) -> Candidate:
+    """Verify an sdist; only if accepted, build it in isolation and read the wheel built."""
+    from intoto_pip.dist.checked import identify
+    from intoto_pip.errors import VerificationError
+    from intoto_pip.install.sdists import build_verified_sdist
+
+    try:
+        identity = identify(fetched.filename)
+    except VerificationError as exc:
+        return _broken(fetched, str(exc))
+    meta = WheelMeta(
+        name=identity.name,
+        version=identity.version,
+        requires_dist=(),
+        requires_python=None,
+        tags=frozenset(),
+    )
+    candidate = _verify(fetched, meta, options, requested=requested, direct=direct)
+    if not candidate.accepted:
+        return candidate
+
+    def install_into(python: Path, requirements: Sequence[str]) -> None:
+        _install_build_requirements(python, requirements, options)
+
+    wheel = build_verified_sdist(fetched.path, target.executable, folder, install_into)
+    built = copy_local(wheel, folder)
+    built_meta = read_wheel_meta(built.path)
+    if built_meta.name != identity.name:
+        raise InstallError(f"{fetched.filename}: built a wheel of {built_meta.name!r} instead")
+    return replace(candidate, fetched=built, meta=built_meta, source=fetched)
+
+
+def _install_build_requirements(
+    python: Path, requirements: Sequence[str], options: InstallOptions
+) -> None:
+    """Build requirements go through this same pipeline: verified (or allowed) first."""
+    nested = replace(
+        options,
+        requirements=tuple(requirements),
+        resolve=replace(options.resolve, requirement_files=(), no_deps=False, upgrade=False),
+        python=python,
+        target_dir=None,
+        prefix=None,
+        dry_run=False,
+        no_binary=frozenset(),
+    )
+    outcome = run_install(nested)
+    for candidate in outcome.refused:
+        raise InstallError(
+            f"build requirement {candidate.origin.filename} refused: {candidate.verdict.reason}"
+        )
+
+
+def _broken(fetched: FetchedFile, reason: str) -> Candidate:
+    meta = WheelMeta(name="", version="", requires_dist=(), requires_python=None, tags=frozenset())
+    verdict = ArchiveVerdict(
+        path=fetched.path,
+        filename=fetched.filename,
+        name="",
+        version="",
+        verified=False,
+        reason=reason,
+    )
+    return Candidate(fetched=fetched, meta=meta, requested=True, direct=True, verdict=verdict)
+
+
+def _needs_pip(
+    local: list[Candidate], requirements: list[str], target: Target, options: InstallOptions
+) -> bool:
+    if requirements or options.resolve.requirement_files:
+        return True
+    if options.resolve.no_deps or not local:
+        return False
+    installed = {name: dist.version for name, dist in target.installed().items()}
+    metas = [candidate.meta for candidate in local]
+    return bool(unsatisfied(metas, installed, target.markers))
+
+
+def _with_pip(
+    outcome: InstallOutcome,
+    local: list[Candidate],
+    requirements: list[str],
+    folder: Path,
+    options: InstallOptions,
+) -> InstallOutcome:
+    by_url = {candidate.fetched.path.absolute().as_uri(): candidate for candidate in local}
+    resolve_options = replace(
+        options.resolve,
+        requirements=(*requirements, *(str(c.fetched.path) for c in local)),
+        python=Path(outcome.target.executable),
+        target_dir=options.target_dir,
+        prefix=options.prefix,
+    )
+    items = resolve(resolve_options)
+    candidates = [_candidate_for(item, by_url, folder, options) for item in items]
+    return replace(outcome, candidates=tuple(candidates), used_pip=True)
+
+
+def _candidate_for(
+    item: ResolvedItem, by_url: Mapping[str, Candidate], folder: Path, options: InstallOptions
+) -> Candidate:
+    known = by_url.get(item.url)
+    if known is not None:
+        return known
+    fetched = fetch_url(
+        item.url,
+        folder,
+        expected_sha256=item.sha256,
+        progress=_progress(options, item.url.rsplit("/", 1)[-1]),
+    )
+    from intoto_pip.errors import VerificationError
+
+    try:
+        meta = read_wheel_meta(fetched.path)
+    except VerificationError as exc:
+        return _broken(fetched, str(exc))
+    return _verify(fetched, meta, options, requested=item.requested, direct=item.is_direct)
+
+
+def _install(outcome: InstallOutcome) -> InstallOutcome:
+    from intoto_pip.install.installer_step import (
+        WheelToInstall,
+        install_wheel,
+        remove_installed,
+    )
+    from intoto_pip.install.transaction import Transaction
+
+    target = outcome.target
+    by_name = {c.meta.name: c for c in outcome.candidates}
+    order = dependency_order([c.meta for c in outcome.candidates], target.markers)
+    existing = target.installed()
+    transaction = Transaction()
+    installed, replaced = [], []
+    try:
+        for meta in order:
+            candidate = by_name[meta.name]
+            old = existing.get(meta.name)
+            if old is not None:
+                remove_installed(old, target, transaction)
+                replaced.append(old)
+            wheel = WheelToInstall(
+                path=candidate.fetched.path,
+                name=meta.name,
+                version=meta.version,
+                requested=candidate.requested,
+                direct_url=candidate.origin.url if candidate.direct else None,
+                sha256=candidate.origin.sha256,
+            )
+            installed.append(install_wheel(wheel, target, transaction))
+    except BaseException as exc:
+        problems = transaction.rollback()
+        note = (
+            f"; could not undo: {'; '.join(problems)}" if problems else "; the target was restored"
+        )
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise InstallError(f"installation failed: {_describe(exc)}{note}") from exc
+    transaction.commit()
+    return replace(outcome, installed=tuple(installed), replaced=tuple(replaced))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc) or type(exc).__name__

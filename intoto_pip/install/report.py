@@ -1,0 +1,70 @@
+"""The ``--report FILE`` document: every distribution, its verdict, who vouched for it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from intoto_pip.install.installer_step import InstalledFiles
+from intoto_pip.install.pipeline import Candidate, InstallOutcome
+
+REPORT_VERSION = 1
+
+
+def _verdict(candidate: Candidate) -> str:
+    if candidate.verdict.verified:
+        return "verified"
+    return "allowed-unverified" if candidate.allowed_unverified else "refused"
+
+
+def _candidate(candidate: Candidate, installed: dict[str, InstalledFiles]) -> dict[str, Any]:
+    verdict = candidate.verdict
+    files = installed.get(candidate.meta.name)
+    return {
+        "name": candidate.meta.name or verdict.name,
+        "version": candidate.meta.version or verdict.version,
+        "archive": candidate.origin.filename,
+        "url": candidate.origin.url,
+        "sha256": candidate.origin.sha256,
+        "built_wheel": candidate.fetched.filename if candidate.source else None,
+        "requested": candidate.requested,
+        "verdict": _verdict(candidate),
+        "reason": verdict.reason,
+        "metadata": verdict.mode or None,
+        "layout": verdict.layout_origin or None,
+        "trust": verdict.trust_source or None,
+        "layout_keys": list(verdict.layout_keys),
+        "functionaries": {step: list(keys) for step, keys in verdict.functionaries.items()},
+        "inspections": list(verdict.inspections),
+        "installed_files": [str(path) for path in files.files] if files else [],
+        "pth_files": [str(path) for path in files.pth_files] if files else [],
+    }
+
+
+def build_report(outcome: InstallOutcome) -> dict[str, Any]:
+    installed = {item.name: item for item in outcome.installed if isinstance(item, InstalledFiles)}
+    target = outcome.target
+    return {
+        "version": REPORT_VERSION,
+        "target": {
+            "python": target.executable,
+            "python_version": target.version,
+            "scheme": dict(target.scheme),
+        },
+        "dry_run": outcome.dry_run,
+        "installed": bool(installed),
+        "used_pip": outcome.used_pip,
+        "replaced": [{"name": d.name, "version": d.version} for d in outcome.replaced],
+        "distributions": [_candidate(c, installed) for c in outcome.candidates],
+    }
+
+
+def report_text(outcome: InstallOutcome) -> str:
+    return json.dumps(build_report(outcome), indent=2) + "\n"
+
+
+def write_report(path: Path, outcome: InstallOutcome) -> None:
+    from intoto_pip.store import write_atomic
+
+    write_atomic(path, report_text(outcome).encode("utf-8"))

@@ -1,0 +1,235 @@
+"""The PEP 517 hooks of intoto_pip.backend, in process, over a fake real backend."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import intoto_pip.backend as hooks
+from intoto_pip.backend.build import EvidenceWarning
+from intoto_pip.backend.delegate import BackendError
+from intoto_pip.crypto.keys import generate_private_key_pem
+from intoto_pip.dist.checked import open_checked
+from intoto_pip.dist.embed import final_products
+from intoto_pip.errors import InputError, KeyLoadError
+from intoto_pip.models.envelope import parse_envelope, verified_keys
+from tests.backend import fake_backend
+from tests.backend.support import (
+    Keys,
+    archive_members,
+    in_toto_files,
+    layout_bytes,
+    link_file,
+    make_keys,
+    make_project,
+    read_link,
+    unpack_sdist,
+)
+
+WHEEL_INTOTO = "demo-1.0.dist-info/in-toto/"
+SDIST_INTOTO = "demo-1.0/.in-toto/"
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Keys:
+    return make_keys(tmp_path / "keys")
+
+
+@pytest.fixture
+def project(tmp_path: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> Path:
+    layout = layout_bytes(keys.owner, [("test", [keys.other]), ("build", [keys.builder])])
+    links = dict([link_file("test", keys.other)])
+    root = make_project(tmp_path / "proj", layout=layout, links=links)
+    monkeypatch.chdir(root)
+    for name in ("INTOTO_PIP_SIGNING_KEY", "INTOTO_PIP_SIGNING_KEY_PASSWORD", "SOURCE_DATE_EPOCH"):
+        monkeypatch.delenv(name, raising=False)
+    fake_backend.CALLS.clear()
+    return root
+
+
+@pytest.fixture
+def signing(keys: Keys, monkeypatch: pytest.MonkeyPatch) -> Keys:
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.builder.private_path))
+    return keys
+
+
+def set_table(project: Path, extra: str) -> None:
+    path = project / "pyproject.toml"
+    path.write_text(path.read_text() + extra)
+
+
+# --- delegation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hook", sorted(fake_backend.__dict__.keys() & hooks_optional()))
+def test_optional_hooks_are_there_when_the_real_backend_has_them(project: Path, hook: str) -> None:
+    assert hasattr(hooks, hook)
+
+
+def hooks_optional() -> set[str]:
+    return {
+        "prepare_metadata_for_build_wheel",
+        "build_editable",
+        "get_requires_for_build_editable",
+        "prepare_metadata_for_build_editable",
+    }
+
+
+def test_optional_hooks_are_absent_when_the_real_backend_lacks_them(project: Path) -> None:
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('"tests.backend.fake_backend"', '"tests.backend.fake_backend:Minimal"')
+    )
+    for hook in hooks_optional():
+        assert not hasattr(hooks, hook), hook
+    assert not hasattr(hooks, "UnsupportedOperation")
+    assert hooks.get_requires_for_build_wheel(None) == []
+
+
+def test_fake_backend_lacks_some_optional_hooks(project: Path) -> None:
+    # The fake backend has no get_requires_for_build_editable: neither have we.
+    assert not hasattr(hooks, "get_requires_for_build_editable")
+    assert not hasattr(hooks, "prepare_metadata_for_build_editable")
+    assert hooks.UnsupportedOperation is fake_backend.UnsupportedOperation
+
+
+def test_get_requires_are_the_real_backends_and_settings_are_forwarded(project: Path) -> None:
+    settings = {"--build-option": ["--x"], "key": "value"}
+    assert hooks.get_requires_for_build_wheel(settings) == ["fake-requirement>=1"]
+    assert hooks.get_requires_for_build_sdist(settings) == ["fake-sdist-requirement"]
+    assert fake_backend.CALLS == [
+        ("get_requires_for_build_wheel", settings),
+        ("get_requires_for_build_sdist", settings),
+    ]
+
+
+def test_prepare_metadata_is_forwarded(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "meta"
+    out.mkdir()
+    assert hooks.prepare_metadata_for_build_wheel(str(out), {"a": "b"}) == "demo-1.0.dist-info"
+    assert fake_backend.CALLS == [("prepare_metadata_for_build_wheel", {"a": "b"})]
+
+
+def test_editable_builds_are_delegated_untouched(signing: Keys, project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    name = hooks.build_editable(str(out), {"e": "1"})
+    assert fake_backend.CALLS == [("build_editable", {"e": "1"})]
+    assert not any("in-toto" in member for member in archive_members(out / name))
+
+
+def test_a_failing_backend_becomes_one_clear_error(signing: Keys, project: Path, tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="'tests.backend.fake_backend' failed in build_wheel") as info:
+        hooks.build_wheel(str(tmp_path), {"fail": "compiler exploded"})
+    assert "RuntimeError: compiler exploded" in str(info.value)
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_unsupported_operation_passes_through(project: Path, tmp_path: Path) -> None:
+    with pytest.warns(EvidenceWarning), pytest.raises(fake_backend.UnsupportedOperation):
+        hooks.build_sdist(str(tmp_path), {"unsupported": "no sdists here"})
+
+
+def test_an_unimportable_backend_is_named(project: Path, tmp_path: Path) -> None:
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('"tests.backend.fake_backend"', '"no_such_backend_module.build"')
+    )
+    with pytest.raises(BackendError, match=r"cannot import the build backend 'no_such_backend_mod"):
+        hooks.build_wheel(str(tmp_path))
+    with pytest.raises(BackendError, match="list its distribution in \\[build-system\\] requires"):
+        hasattr(hooks, "build_editable")
+
+
+# --- evidence in the wheel --------------------------------------------------------------------
+
+
+def build(kind: str, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    name = hooks.build_wheel(str(out)) if kind == "wheel" else hooks.build_sdist(str(out))
+    return out / name
+
+
+def test_wheel_carries_layout_earlier_links_and_a_signed_build_link(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    wheel = build("wheel", tmp_path / "out")
+    files = in_toto_files(wheel, WHEEL_INTOTO)
+    test_link, build_link = link_file("test", signing.other)[0], link_file("build", signing.builder)[0]
+    assert sorted(files) == sorted(["root.layout", test_link, build_link])
+    assert files["root.layout"] == (project / "in-toto/root.layout").read_bytes()
+    assert files[test_link] == (project / "in-toto/links" / test_link).read_bytes()
+    envelope = parse_envelope(files[build_link], what="link")
+    assert verified_keys(envelope, [signing.builder.public]) == [signing.builder.public]
+    # open_checked checks the regenerated RECORD strictly; the products are the final members.
+    with open_checked(wheel) as checked:
+        assert read_link(files[build_link]).products == final_products(checked)
+        assert list(checked.archive.sha256_of_members())[-1] == "demo-1.0.dist-info/RECORD"
+
+
+def test_materials_are_the_source_tree_before_the_build(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    wheel = build("wheel", tmp_path / "out")
+    link = read_link(in_toto_files(wheel, WHEEL_INTOTO)[link_file("build", signing.builder)[0]])
+    expected = {
+        name: {"sha256": hashlib.sha256((project / name).read_bytes()).hexdigest()}
+        for name in ("pyproject.toml", "src/demo/__init__.py", "src/demo/tool.py")
+    }
+    # No .git, build/, *.egg-info, __pycache__, in-toto/ (layout and links), nor what the
+    # backend wrote during the build (generated.txt).
+    assert link.materials == expected
+    assert (project / "generated.txt").exists()
+
+
+def test_sdist_carries_dot_in_toto_with_its_own_link(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    sdist = build("sdist", tmp_path / "out")
+    files = in_toto_files(sdist, SDIST_INTOTO)
+    build_link = link_file("build", signing.builder)[0]
+    assert sorted(files) == sorted(["root.layout", link_file("test", signing.other)[0], build_link])
+    with open_checked(sdist) as checked:
+        products = final_products(checked)
+    assert read_link(files[build_link]).products == products
+    assert "demo-1.0/pyproject.toml" in products
+    assert not any(name.startswith(SDIST_INTOTO) for name in products)
+
+
+def test_wheel_from_unpacked_sdist_uses_dot_in_toto_without_the_sdists_link(
+    keys: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sdist is signed by one functionary, the wheel by another: the wheel must carry
+    # only its own build link, or a verifier could pick the sdist's.
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.other.private_path))
+    layout = layout_bytes(keys.owner, [("build", [keys.other, keys.builder])])
+    (project / "in-toto/root.layout").write_bytes(layout)
+    sdist = build("sdist", tmp_path / "out")
+    unpacked = unpack_sdist(sdist, tmp_path / "unpacked")
+    assert not (unpacked / "in-toto").exists()
+    monkeypatch.chdir(unpacked)
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.builder.private_path))
+    wheel = build("wheel", tmp_path / "out")
+    files = in_toto_files(wheel, WHEEL_INTOTO)
+    earlier = link_file("test", keys.other)[0]
+    assert sorted(files) == sorted(["root.layout", earlier, link_file("build", keys.builder)[0]])
+    assert files["root.layout"] == layout
+    materials = read_link(files[link_file("build", keys.builder)[0]]).materials
+    assert "PKG-INFO" in materials
+    assert not any(name.startswith(".in-toto") for name in materials)
+
+
+def test_without_a_key_the_evidence_present_is_embedded_with_a_warning(
+    project: Path, tmp_path: Path
+) -> None:
+    with pytest.warns(EvidenceWarning, match="INTOTO_PIP_SIGNING_KEY is not set"):
+        wheel = build("wheel", tmp_path / "out")
+    files = in_toto_files(wheel, WHEEL_INTOTO)
+    assert sorted(files) == ["root.layout", next(iter(dict([link_file("test", make_dummy(tmp_path))])))]
+
+
+def make_dummy(tmp_path: Path) -> object:
+    raise NotImplementedError

@@ -1,0 +1,94 @@
+"""Installing one wheel through the journaling destination, and removing an installed one."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.install.installer_step import (
+    InstalledFiles,
+    WheelToInstall,
+    install_wheel,
+    remove_installed,
+)
+from intoto_pip.install.target import Target, probe_target
+from intoto_pip.install.transaction import Transaction
+from tests.support.tree import diff, snapshot
+from tests.support.wheels import wheel_members, write_wheel
+
+INFO = "demo-1.0.dist-info"
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    return probe_target(Path(sys.executable), target_dir=tmp_path_factory.mktemp("site"))
+
+
+def _wheel(tmp_path: Path) -> Path:
+    files = {
+        "demo/__init__.py": b"X = 1\n",
+        "demo/__pycache__/stale.cpython-311.pyc": b"stale",
+        "demo-startup.pth": b"import demo\n",
+        "demo-1.0.data/scripts/tool": b"#!python\nprint('tool')\n",
+    }
+    members = wheel_members("demo", "1.0", files, entry_points="[console_scripts]\ndemo = demo:X\n")
+    return write_wheel(tmp_path / "demo-1.0-py3-none-any.whl", members, f"{INFO}/RECORD")
+
+
+def _install(tmp_path: Path, target: Target, journal: Transaction) -> InstalledFiles:
+    wheel = WheelToInstall(
+        path=_wheel(tmp_path),
+        name="demo",
+        version="1.0",
+        requested=True,
+        direct_url="file:///x/demo-1.0-py3-none-any.whl",
+        sha256="ab" * 32,
+    )
+    return install_wheel(wheel, target, journal)
+
+
+def test_install_writes_record_with_bytecode_and_metadata(tmp_path: Path, target: Target) -> None:
+    root = Path(target.scheme["purelib"])
+    before = snapshot(root)
+    journal = Transaction()
+    result = _install(tmp_path, target, journal)
+    journal.commit()
+    rows = {row[0] for row in csv.reader((root / INFO / "RECORD").read_text().splitlines())}
+    pyc = f"demo/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+    assert {"demo/__init__.py", pyc, f"{INFO}/INSTALLER", f"{INFO}/REQUESTED"} <= rows
+    assert {f"{INFO}/direct_url.json", "bin/demo", "bin/tool", "demo-startup.pth"} <= rows
+    assert (root / pyc).is_file()
+    assert not (root / "demo/__pycache__/stale.cpython-311.pyc").exists()
+    assert (root / "bin" / "tool").read_text().startswith(f"#!{target.executable}\n")
+    assert result.pth_files == (root / "demo-startup.pth",)
+    assert result.skipped == ("demo/__pycache__/stale.cpython-311.pyc",)
+    # Removal (journaled) then rollback brings everything back; commit leaves the old tree.
+    installed = target.installed()["demo"]
+    after_install = snapshot(root)
+    journal = Transaction()
+    assert remove_installed(installed, target, journal) > 5
+    assert not (root / "demo").exists() and not (root / INFO).exists()
+    assert journal.rollback() == []
+    assert diff(after_install, snapshot(root)) == []
+    journal = Transaction()
+    remove_installed(installed, target, journal)
+    journal.commit()
+    # Scheme roots (here --target's bin/) stay, as pip leaves a venv's bin/ in place.
+    assert diff(before, snapshot(root)) == ["added bin"]
+
+
+def test_failed_install_rolls_back(tmp_path: Path, target: Target) -> None:
+    root = Path(target.scheme["purelib"])
+    (root / "demo").mkdir(exist_ok=True)
+    (root / "demo" / "__init__.py").write_text("in the way\n")
+    before = snapshot(root)
+    journal = Transaction()
+    _install(tmp_path, target, journal)
+    assert (root / "demo" / "__init__.py").read_text() == "X = 1\n"
+    assert journal.rollback() == []
+    assert diff(before, snapshot(root)) == []
+    (root / "demo" / "__init__.py").unlink()
+    (root / "demo").rmdir()

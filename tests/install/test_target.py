@@ -1,0 +1,45 @@
+"""Probing the target interpreter: scheme, tags, markers; nothing written."""
+
+from __future__ import annotations
+
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.errors import InputError
+from intoto_pip.install.target import probe_target
+
+
+def test_probe_of_this_interpreter() -> None:
+    target = probe_target(Path(sys.executable))
+    assert target.version == ".".join(map(str, sys.version_info[:3]))
+    assert target.scheme["purelib"] == sysconfig.get_paths()["purelib"]
+    assert target.cache_tag == sys.implementation.cache_tag
+    assert target.supports_tags(frozenset({"py3-none-any"}))
+    assert not target.supports_tags(frozenset({"cp27-cp27m-win32"}))
+    assert target.markers["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert "intoto-pip" in target.installed()
+
+
+def test_target_and_prefix_schemes(tmp_path: Path) -> None:
+    target = probe_target(Path(sys.executable), target_dir=tmp_path / "t")
+    assert target.scheme["purelib"] == str(tmp_path / "t")
+    assert target.scheme["scripts"] == str(tmp_path / "t" / "bin")
+    prefixed = probe_target(Path(sys.executable), prefix=tmp_path / "p")
+    assert prefixed.scheme["purelib"].startswith(str(tmp_path / "p"))
+    assert prefixed.scheme["scripts"] == str(tmp_path / "p" / "bin")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError):
+        probe_target(Path(sys.executable), target_dir=tmp_path, prefix=tmp_path)
+
+
+def test_unusable_interpreter_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--python"):
+        probe_target(tmp_path / "no-python")
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(InputError, match="probing the interpreter failed"):
+        probe_target(fake)

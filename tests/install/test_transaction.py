@@ -1,0 +1,63 @@
+"""The journal: files in the way moved aside, folders created and removed, all undone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.errors import InstallError
+from intoto_pip.install.transaction import Transaction
+from tests.support.tree import diff, snapshot
+
+
+def _tree(root: Path) -> None:
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "pkg" / "old.py").write_text("old\n")
+    (root / "pkg" / "sub" / "data.txt").write_text("data\n")
+    (root / "pkg" / "old.py").chmod(0o640)
+
+
+def test_rollback_restores_everything(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _tree(root)
+    before = snapshot(root)
+    journal = Transaction(backup_root=tmp_path / "backup")
+    (tmp_path / "backup").mkdir()
+    journal.move_aside(root / "pkg" / "sub" / "data.txt")
+    assert journal.remove_dir_if_empty(root / "pkg" / "sub")
+    for path in (root / "pkg" / "old.py", root / "new" / "deep" / "file.py"):
+        journal.prepare_write(path)
+        path.write_text("new\n")
+        journal.wrote(path)
+    assert (root / "pkg" / "old.py").read_text() == "new\n"
+    assert journal.rollback() == []
+    assert diff(before, snapshot(root)) == []
+    assert not (tmp_path / "backup").exists()
+
+
+def test_commit_keeps_changes_and_drops_backups(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _tree(root)
+    journal = Transaction()
+    journal.prepare_write(root / "pkg" / "old.py")
+    (root / "pkg" / "old.py").write_text("new\n")
+    backup = journal.backup_root
+    assert any(backup.iterdir())
+    journal.commit()
+    assert not backup.exists()
+    assert (root / "pkg" / "old.py").read_text() == "new\n"
+
+
+def test_a_folder_in_the_way_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pkg" / "mod.py").mkdir(parents=True)
+    journal = Transaction()
+    with pytest.raises(InstallError, match="folder is in the way"):
+        journal.prepare_write(tmp_path / "pkg" / "mod.py")
+    journal.rollback()
+
+
+def test_non_empty_folder_is_not_removed(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("x")
+    assert not Transaction().remove_dir_if_empty(tmp_path / "d")

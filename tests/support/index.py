@@ -1,0 +1,133 @@
+"""A real PEP 503 simple index on 127.0.0.1, real virtual environments, clean pip settings.
+
+``SimpleIndex(root)`` lays out ``root/simple/<project>/index.html`` with links carrying
+``#sha256=`` fragments to ``root/files/<file>``; ``serve(root)`` runs ``http.server`` in a
+thread on a free loopback port. ``make_venv`` creates a virtualenv (pip seeded from
+virtualenv's local cache: no network).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """os.environ without PIP_* or VIRTUAL_ENV, with pip's config file disabled."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PIP_") and key not in ("VIRTUAL_ENV", "PYTHONPATH")
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.update(extra)
+    return env
+
+
+class SimpleIndex:
+    """A file tree in the PEP 503 layout; ``add`` copies an archive in and relists."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "simple").mkdir(parents=True, exist_ok=True)
+        (root / "files").mkdir(exist_ok=True)
+        self._projects: dict[str, list[str]] = {}
+
+    def add(self, archive: Path, project: str) -> Path:
+        dest = self.root / "files" / archive.name
+        shutil.copyfile(archive, dest)
+        name = str(canonicalize_name(project))
+        files = self._projects.setdefault(name, [])
+        if archive.name not in files:
+            files.append(archive.name)
+        self._write(name)
+        return dest
+
+    def _write(self, name: str) -> None:
+        folder = self.root / "simple" / name
+        folder.mkdir(exist_ok=True)
+        links = []
+        for filename in self._projects[name]:
+            digest = hashlib.sha256((self.root / "files" / filename).read_bytes()).hexdigest()
+            href = f"../../files/{filename}#sha256={digest}"
+            links.append(f'<a href="{html.escape(href)}">{html.escape(filename)}</a><br>')
+        (folder / "index.html").write_text(_page(links))
+        top = [f'<a href="{n}/">{n}</a><br>' for n in sorted(self._projects)]
+        (self.root / "simple" / "index.html").write_text(_page(top))
+
+
+def _page(lines: list[str]) -> str:
+    body = "\n".join(lines)
+    return f"<!DOCTYPE html>\n<html><body>\n{body}\n</body></html>\n"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on 127.0.0.1; yield the base URL (no trailing slash)."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def make_venv(path: Path) -> Path:
+    """A virtualenv with pip (no setuptools, no wheel); return its interpreter."""
+    subprocess.run(
+        [sys.executable, "-m", "virtualenv", "-q", "--no-setuptools", "--no-wheel", str(path)],
+        check=True,
+        env=clean_env(),
+        capture_output=True,
+    )
+    return path / "bin" / "python"
+
+
+def site_packages(python: Path) -> Path:
+    done = subprocess.run(
+        [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Path(done.stdout.strip())
+
+
+def run_pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), "-m", "pip", *args], env=clean_env(), capture_output=True, text=True
+    )
+
+
+def run_intoto_pip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would, in a clean pip environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "intoto_pip.cli.main", *args],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )

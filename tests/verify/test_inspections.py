@@ -1,0 +1,154 @@
+"""The inspection runner: a real subprocess, confined, timed, and recorded before and after."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.errors import RuleError, VerificationError
+from intoto_pip.models.layout import Inspection
+from intoto_pip.verify.inspections import (
+    InspectionOptions,
+    minimal_environment,
+    run_inspection,
+    sanitized_path,
+)
+from tests.verify.builders import digest
+
+
+def sh(script: str, name: str = "probe") -> Inspection:
+    return Inspection(name=name, run=("sh", "-c", script))
+
+
+def options(
+    workdir: Path,
+    *,
+    timeout: float = 10.0,
+    exclude: frozenset[str] = frozenset(),
+    max_output: int = 1024 * 1024,
+) -> InspectionOptions:
+    return InspectionOptions(
+        workdir=workdir, timeout=timeout, exclude=exclude, max_output=max_output
+    )
+
+
+def test_records_the_folder_before_and_after(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_text("old")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "keep").write_text("k")
+    link = run_inspection(sh("rm old.txt; printf new > new.txt"), options(tmp_path))
+    assert link.name == "probe"
+    assert link.command == ("sh", "-c", "rm old.txt; printf new > new.txt")
+    assert link.materials == {"old.txt": digest("old"), "sub/keep": digest("k")}
+    assert link.products == {"new.txt": digest("new"), "sub/keep": digest("k")}
+    assert link.byproducts["return-value"] == 0
+
+
+def test_leaves_out_only_the_given_link_files(tmp_path: Path) -> None:
+    # Regression for the documented divergence: the reference hides every '*.link*',
+    # '.git', '*.pyc' and '*~'; we hide only the link files the verification read.
+    for name in ("links/build.abcd1234.link", "other.link", ".git/config", "a.pyc", "b~"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    link = run_inspection(
+        sh("true"), options(tmp_path, exclude=frozenset({"links/build.abcd1234.link"}))
+    )
+    assert sorted(link.materials) == [".git/config", "a.pyc", "b~", "other.link"]
+
+
+def test_exit_code_is_reported(tmp_path: Path) -> None:
+    link = run_inspection(sh("echo oops >&2; exit 3"), options(tmp_path))
+    assert link.byproducts["return-value"] == 3
+    assert link.byproducts["stderr"] == "oops\n"
+
+
+def test_timeout_is_a_refusal_and_kills_what_it_started(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(RuleError) as caught:
+        run_inspection(sh("sleep 30 & sleep 30"), options(tmp_path, timeout=0.3))
+    assert time.monotonic() - started < 5
+    assert str(caught.value) == (
+        "inspection 'probe': command 'sh -c sleep 30 & sleep 30' did not finish within 0.3 s "
+        "(--inspection-timeout)"
+    )
+
+
+def test_stdin_is_closed(tmp_path: Path) -> None:
+    link = run_inspection(Inspection(name="cat", run=("cat",)), options(tmp_path, timeout=5))
+    assert link.byproducts["return-value"] == 0
+    assert link.byproducts["stdout"] == ""
+
+
+def test_environment_is_minimal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_TOKEN", "x")
+    monkeypatch.setenv("PYTHONPATH", "/evil")
+    link = run_inspection(Inspection(name="env", run=("env",)), options(tmp_path))
+    names = {line.split("=", 1)[0] for line in str(link.byproducts["stdout"]).splitlines()}
+    assert "PATH" in names
+    assert names <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "PWD", "SHLVL", "_"}
+    assert minimal_environment(tmp_path).keys() <= {
+        "PATH",
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+        "SYSTEMROOT",
+    }
+
+
+def test_path_is_sanitised(tmp_path: Path) -> None:
+    raw = os.pathsep.join(
+        [
+            "/usr/bin",
+            "",
+            ".",
+            "relative/bin",
+            str(tmp_path),
+            str(tmp_path / "bin"),
+            "/usr/bin",
+            "/bin",
+        ]
+    )
+    assert sanitized_path(tmp_path, raw) == os.pathsep.join(["/usr/bin", "/bin"])
+
+
+def test_command_in_the_working_folder_is_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = tmp_path / "mytool"
+    tool.write_text("#!/bin/sh\necho pwned > pwned\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", os.pathsep.join([".", str(tmp_path), os.environ["PATH"]]))
+    with pytest.raises(VerificationError, match="command 'mytool' not found on PATH"):
+        run_inspection(Inspection(name="tool", run=("mytool",)), options(tmp_path))
+    with pytest.raises(VerificationError, match="is a relative path"):
+        run_inspection(Inspection(name="tool", run=("./mytool",)), options(tmp_path))
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_absolute_command_runs(tmp_path: Path) -> None:
+    absolute = shutil.which("true")
+    assert absolute is not None
+    link = run_inspection(Inspection(name="abs", run=(absolute,)), options(tmp_path))
+    assert link.byproducts["return-value"] == 0
+
+
+def test_unknown_command_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        VerificationError, match="inspection 'x': command 'no-such-tool-xyz' not found"
+    ):
+        run_inspection(Inspection(name="x", run=("no-such-tool-xyz",)), options(tmp_path))
+
+
+def test_captured_output_is_bounded(tmp_path: Path) -> None:
+    link = run_inspection(
+        sh("head -c 3000000 /dev/zero; echo done >&2"), options(tmp_path, max_output=1000)
+    )
+    assert len(str(link.byproducts["stdout"])) == 1000
+    assert link.byproducts["stderr"] == "done\n"
+    assert link.byproducts["return-value"] == 0
