@@ -123,8 +123,7 @@ def _labelled(row: Row, key: str) -> Row:
     return row if row.key != "?" else replace(row, key=key, title=f"pair {key}")
 
 
-def hashing_notes(context: Context, rows: Sequence[Row]) -> list[str]:
-    limit = floor.measure()
+def hashing_notes(context: Context, rows: Sequence[Row], limit: floor.HashingLimit) -> list[str]:
     notes = [
         f"Hashing limit: sha256 (hashlib) {limit.mib_per_s_per_core:.0f} MiB/s per core × "
         f"{limit.cores} cores = {limit.mib_per_s:.0f} MiB/s."
@@ -154,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     envs = ensure_envs(args.out, REPO, log=log, reinstall=not args.no_reinstall)
     context = make_context(envs, args.out, sizes)
+    load_before = machine()["load"]
+    limit = floor.measure()
     with Launcher() as launcher:
         rows = [
             _labelled(
@@ -177,13 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
     info = {
         "machine": machine(),
+        "load_before": load_before,
         "versions": versions(envs),
         "sizes": describe(sizes),
         "repeat": repeat,
         "warmup": args.warmup,
     }
     notes = [f"Pair {row.key}: {note}" for row in rows for note in row.notes]
-    _print(info, rows, scaling, hashing_notes(context, rows) + notes)
+    _print(info, rows, scaling, hashing_notes(context, rows, limit) + notes)
     if args.json:
         write_json(args.json, rows, context=info, scaling=scaling)
     if not args.keep_work:
@@ -196,6 +198,7 @@ def _print(info: dict[str, object], rows: list[Row], scaling: list[Row], notes: 
     m, v = info["machine"], info["versions"]
     assert isinstance(m, dict) and isinstance(v, dict)
     print(f"{m['date']}; {m['cores']} cores, {m['cpu']}; Python {m['python']}; {m['system']}")
+    print(f"load average at the start: {info['load_before']}; at the end: {m['load']}")
     print(
         f"intoto-pip {v['intoto-pip']} vs in-toto {v['in-toto']} and pip {v['pip']}; "
         f"{info['warmup']} warm-up + {info['repeat']} measured rounds, A B alternating\n"

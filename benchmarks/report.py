@@ -36,6 +36,8 @@ def machine() -> dict[str, str]:
         "cpu": _cpu_model(),
         "python": platform.python_version(),
         "system": f"{platform.system()} {platform.release()}",
+        # Other work on the machine skews every figure; the load average says how much.
+        "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
     }
 
 

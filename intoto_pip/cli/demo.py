@@ -101,8 +101,8 @@ def _report_success(
 ) -> None:
     print()
     print(style.paint(f"The story went as told ({elapsed:.1f} s).", "green", "bold"))
-    print(f"  installed and verified: greeting says {greeting!r}")
-    print(f"  refused: {refusal}")
+    print(f'  verified and installed: greeting says "{greeting}"')
+    print(f"  refused, venv untouched: {refusal}")
     if kept is None:
         print("  The folder was temporary and is gone; --keep DIR keeps every file to look at.")
     else:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from intoto_pip.verify.folder import FolderOptions
+    from intoto_pip.verify.result import VerificationResult
 
 NAME = "verify"
 EXAMPLE = """\
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     return _run_folder_mode(args)
 
 
-def _folder_options(args: argparse.Namespace) -> object:
+def _folder_options(args: argparse.Namespace) -> FolderOptions:
     import math
     from pathlib import Path
 
@@ -122,10 +127,9 @@ def _run_folder_mode(args: argparse.Namespace) -> int:
 
     from intoto_pip.cli._common import warn
     from intoto_pip.errors import IntotoPipError
-    from intoto_pip.verify.folder import FolderOptions, verify_folder
+    from intoto_pip.verify.folder import verify_folder
 
     options = _folder_options(args)
-    assert isinstance(options, FolderOptions)
     try:
         result = verify_folder(options)
     except IntotoPipError as exc:
@@ -148,10 +152,7 @@ def _run_folder_mode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_details(result: object) -> None:
-    from intoto_pip.verify.result import VerificationResult
-
-    assert isinstance(result, VerificationResult)
+def _print_details(result: VerificationResult) -> None:
     for step in result.steps:
         signers = ", ".join(keyid[:8] for keyid in step.signers)
         print(f"step {step.name!r}: threshold {step.threshold}, signed by {signers}")

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, kw_only=True)
 class Chapter:
-    """A new step of the story: who acts, and what they are about to do."""
+    """A new step of the story: who acts, and what they do."""
 
     number: int
     total: int
-    actor: str
     title: str
 
 

@@ -41,12 +41,13 @@ def render(event: Event, style: Style) -> str:
         head = f"[{event.number}/{event.total}] {event.title}"
         return "\n" + style.paint(head, "bold")
     if isinstance(event, Say):
-        return textwrap.fill(event.text, WIDTH, initial_indent="  ", subsequent_indent="  ")
+        return _wrapped(event.text, "  ", "  ")
     if isinstance(event, Shell):
         return style.paint(f"  {event.folder}$ {event.command}", "cyan")
     if isinstance(event, Output):
         return _output(event, style)
-    return style.paint(f"  {style.tick} ", "green") + _wrapped(event.text, 4)
+    mark = style.paint(style.tick, "green")
+    return _wrapped(event.text, f"  {style.tick} ", " " * 4).replace(style.tick, mark, 1)
 
 
 def failure(message: str, output: str, style: Style) -> str:
@@ -66,5 +67,8 @@ def _output(event: Output, style: Style) -> str:
     return body if event.important else style.paint(body, "dim")
 
 
-def _wrapped(text: str, indent: int) -> str:
-    return textwrap.fill(text, WIDTH - indent, subsequent_indent=" " * indent)
+def _wrapped(text: str, first: str, rest: str) -> str:
+    # File names such as greeting-1.0.dist-info must not be split at their hyphens.
+    return textwrap.fill(
+        text, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    )

@@ -28,12 +28,7 @@ _DROPPED_PREFIX = "INTOTO_PIP_"
 @dataclass(frozen=True, kw_only=True)
 class Result:
     returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return "\n".join(part.rstrip("\n") for part in (self.stdout, self.stderr) if part.strip())
+    output: str  # stdout and stderr together, in the order the command wrote them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,15 +50,14 @@ class Runner:
             cwd=cwd,
             env={**self.base_env, **(env or {})},
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
             timeout=COMMAND_TIMEOUT,
             check=False,
         )
-        return Result(
-            returncode=completed.returncode, stdout=completed.stdout, stderr=completed.stderr
-        )
+        return Result(returncode=completed.returncode, output=completed.stdout.rstrip())
 
 
 def resolve(argv: Sequence[str], cwd: Path) -> list[str]:

@@ -43,6 +43,8 @@ def hello() -> str:
     return f"Hello! (your home folder is {os.path.expanduser('~')})"
 '''
 _SOURCES = ("pyproject.toml", "demo_backend.py", "greeting")
+_EVIDENCE = "greeting-1.0.dist-info/in-toto/"
+_ERROR = "intoto-pip: error:"
 _BUILD_HOOK = 'import intoto_pip.backend as b; print(b.build_wheel("dist"))'
 
 
@@ -110,17 +112,21 @@ def play(options: StoryOptions) -> StoryResult:
     root = options.folder.resolve()
     runner = Runner(root=root, narrate=options.narrate, base_env=story_env(root / ".config"))
 
-    def scene(number: int, actor: str, title: str) -> _Scene:
-        chapter = Chapter(number=number, total=CHAPTERS, actor=actor, title=title)
+    def scene(number: int, title: str) -> _Scene:
+        chapter = Chapter(number=number, total=CHAPTERS, title=title)
         options.narrate(chapter)
         return _Scene(chapter=chapter, runner=runner, root=root)
 
-    _make_keys(scene(1, "owner, alice, bob", "everyone makes a key pair"))
-    _write_layout(scene(2, "owner", "the owner lays out the supply chain"))
-    _write_code(scene(3, "alice", "alice writes the code and records that step"))
-    wheel = _build(scene(4, "bob", "bob builds the wheel; the backend signs and embeds"))
-    greeting = _install(scene(5, "consumer", "a consumer installs the wheel, verified"), wheel)
-    refusal = _attack(scene(6, "attacker", "an attacker swaps a file; the install refuses"), wheel)
+    _make_keys(scene(1, "the owner, alice and bob make their keys"))
+    _write_layout(scene(2, "the owner lays out the supply chain"))
+    _write_code(scene(3, "alice writes the code and records her step"))
+    wheel = _build(
+        scene(4, "bob builds the wheel; the build backend signs it and embeds the evidence")
+    )
+    greeting = _install(
+        scene(5, "a consumer installs the wheel, verified, into a fresh venv"), wheel
+    )
+    refusal = _attack(scene(6, "an attacker swaps a file; the install is refused"), wheel)
     return StoryResult(wheel=wheel, greeting=greeting, refusal=refusal)
 
 
@@ -179,8 +185,8 @@ def _write_code(scene: _Scene) -> None:
     scene.run(["intoto-pip", "record", "start", "-n", "write-code", *key], folder="project")
     _copy_tree(data_files() / "project", scene.root / "project")
     scene.say(
-        f"alice writes the code: {', '.join(_SOURCES)} (a 70-line build backend and the "
-        "package itself)."
+        "alice writes the code: greeting/__init__.py (the package), pyproject.toml and "
+        "demo_backend.py (a 70-line build backend, standard library only)."
     )
     products = ["-p", *_SOURCES, "-d", "in-toto/links"]
     scene.run(
@@ -189,18 +195,16 @@ def _write_code(scene: _Scene) -> None:
     links = sorted((scene.root / "project" / "in-toto" / "links").glob("write-code.*.link"))
     if len(links) != 1:
         raise scene.fail("record stop wrote no in-toto/links/write-code.*.link")
-    names = sorted(_link_products(links[0]))
-    scene.check(
-        f"{links[0].name}, signed by alice, records {len(names)} products: " + ", ".join(names)
-    )
+    _, products = _link_artifacts(links[0].read_bytes(), links[0].name)
+    scene.check(f"{links[0].name}, signed by alice, records products " + ", ".join(products))
 
 
-def _link_products(path: Path) -> list[str]:
-    """The product names of a link file, classic or DSSE, read without verifying it."""
+def _link_artifacts(data: bytes, what: str) -> tuple[list[str], list[str]]:
+    """The material and product names of a link, classic or DSSE (shown, not verified)."""
     from intoto_pip.models.envelope import parse_envelope
 
-    envelope = parse_envelope(path.read_bytes(), what=path.name)
-    return list(envelope.payload.get("products", {}))
+    payload = parse_envelope(data, what=what).payload
+    return sorted(payload.get("materials", {})), sorted(payload.get("products", {}))
 
 
 def _copy_tree(source: Traversable, target: Path) -> None:
@@ -227,23 +231,29 @@ def _build(scene: _Scene) -> Path:
     env = {"INTOTO_PIP_SIGNING_KEY": "../bob/bob"}
     result = scene.run(["python", "-c", _BUILD_HOOK], folder="project", env=env)
     wheel = scene.root / "project" / "dist" / WHEEL
-    if result.stdout.strip().splitlines()[-1:] != [WHEEL] or not wheel.is_file():
+    if WHEEL not in result.output.splitlines() or not wheel.is_file():
         raise scene.fail(f"the backend did not report building dist/{WHEEL}", result.output)
-    embedded = _embedded_evidence(wheel)
-    if not any(name.startswith("build.") for name in embedded):
-        raise scene.fail(f"dist/{WHEEL} carries no build link", "\n".join(embedded))
+    evidence = _embedded_evidence(wheel)
+    builds = [name for name in evidence if name.startswith("build.")]
+    if not builds:
+        raise scene.fail(f"dist/{WHEEL} carries no build link", "\n".join(evidence))
+    scene.check(f"dist/{WHEEL} carries {_EVIDENCE}: " + ", ".join(evidence))
+    materials, products = _link_artifacts(evidence[builds[0]], builds[0])
     scene.check(
-        f"dist/{WHEEL} carries its evidence in greeting-1.0.dist-info/in-toto/: "
-        + ", ".join(embedded)
+        f"{builds[0]}, signed by bob, records materials {', '.join(materials)} "
+        f"and products {', '.join(products)}"
     )
     return wheel
 
 
-def _embedded_evidence(wheel: Path) -> list[str]:
-    prefix = "greeting-1.0.dist-info/in-toto/"
+def _embedded_evidence(wheel: Path) -> dict[str, bytes]:
+    """The files of the wheel's in-toto folder, by name within it."""
     with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-    return sorted(name[len(prefix) :] for name in names if name.startswith(prefix))
+        return {
+            name.removeprefix(_EVIDENCE): archive.read(name)
+            for name in sorted(archive.namelist())
+            if name.startswith(_EVIDENCE)
+        }
 
 
 def _venv_python(venv: str) -> str:
@@ -278,10 +288,10 @@ def _install(scene: _Scene, wheel: Path) -> str:
         [_venv_python("venv"), "-I", "-c", "import greeting; print(greeting.hello())"],
         folder="consumer",
     )
-    if result.stdout.strip() != GREETING:
+    if result.output != GREETING:
         raise scene.fail("the installed package did not say its greeting", result.output)
     scene.check("greeting is installed in consumer/venv and imports; it says what alice wrote")
-    return result.stdout.strip()
+    return result.output
 
 
 def _attack(scene: _Scene, wheel: Path) -> str:
@@ -306,16 +316,17 @@ def _refused_install(scene: _Scene, forged: Path) -> str:
     before = snapshot(venv)
     forged_path = f"../attacker/{forged.name}"
     result = scene.run(_install_command(forged_path, "venv2"), folder="consumer", expect=1)
-    if SWAPPED not in result.stderr:
+    reasons = [line for line in result.output.splitlines() if _ERROR in line and SWAPPED in line]
+    if not reasons:
         raise scene.fail(f"the refusal does not name {SWAPPED}", result.output)
     scene.check(f"refused with exit code 1, and the reason names {SWAPPED}")
     changed = differences(before, snapshot(venv))
     if changed:
         raise scene.fail("the refused install changed consumer/venv2", "\n".join(changed))
     scene.check(f"consumer/venv2 is exactly as it was: all {len(before)} entries, byte for byte")
-    return _refusal_line(result.stderr)
-
-
-def _refusal_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if SWAPPED in line]
-    return lines[0].strip() if lines else stderr.strip()
+    scene.say(
+        f"Why: bob's signed build link records the hash of the {SWAPPED} he built. The forged "
+        "file has another hash, and without bob's private key nobody can sign a link that "
+        "says otherwise. The check ran before anything was written to the venv."
+    )
+    return reasons[0].split(_ERROR, 1)[1].strip()

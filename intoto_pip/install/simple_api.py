@@ -72,10 +72,11 @@ def parse_page(page_url: str, html: str, name: str) -> list[SdistLink]:
 
 def choose(links: list[SdistLink], requirement: Requirement, *, pre: bool) -> SdistLink:
     """The newest sdist the requirement accepts (pre-releases only with --pre or when pinned)."""
+    allow_pre = pre or bool(requirement.specifier.prereleases)
     matching = [
         link
         for link in links
-        if requirement.specifier.contains(link.version, prereleases=pre or None)
+        if requirement.specifier.contains(link.version, prereleases=allow_pre)
     ]
     if not matching:
         raise InstallError(f"no sdist of {requirement} found on the index (--no-binary)")

@@ -9,6 +9,7 @@ artifacts (~15 MB) with room to spare.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from intoto_pip.errors import MetadataError
@@ -33,26 +34,43 @@ def _parse_int(text: str) -> int:
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise MetadataError(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MetadataError(f"duplicate key {key!r}")
+            seen.add(key)
     return result
 
 
-def _check_depth_and_strings(value: Any, depth: int) -> None:
+# A lone surrogate can only arrive as a \\uD800-\\uDFFF escape: the text itself is valid UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_depth(value: Any, depth: int = 1) -> None:
+    # Recursion is bounded: the parser refuses past the interpreter's recursion limit, and
+    # this walk stops at MAX_DEPTH. Only containers are visited, so it stays cheap.
     if depth > MAX_DEPTH:
         raise MetadataError(f"nesting deeper than {MAX_DEPTH}")
-    if isinstance(value, str):
-        _check_string(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_string(key)
-            _check_depth_and_strings(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_depth_and_strings(item, depth + 1)
+    children = value.values() if type(value) is dict else value
+    for child in children:
+        if type(child) is dict or type(child) is list:
+            _check_depth(child, depth + 1)
+
+
+def _check_strings(value: Any) -> None:
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _check_string(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _check_string(key)
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _check_string(value: str) -> None:
@@ -60,31 +78,6 @@ def _check_string(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise MetadataError("a string holds a lone surrogate") from exc
-
-
-def _prescan_depth(text: str) -> None:
-    # json's C scanner recurses per nesting level; bound depth before handing it the text so
-    # that a hostile file cannot exhaust the stack. Brackets inside strings only over-count,
-    # which errs on the side of refusal for pathological inputs only.
-    depth = 0
-    in_string = False
-    escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise MetadataError(f"nesting deeper than {MAX_DEPTH}")
-        elif char in "]}":
-            depth -= 1
 
 
 def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
@@ -98,8 +91,6 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise MetadataError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-        if text.count("[") + text.count("{") > MAX_DEPTH:
-            _prescan_depth(text)
         try:
             value = json.loads(
                 text,
@@ -111,8 +102,12 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
         except json.JSONDecodeError as exc:
             raise MetadataError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
         except RecursionError as exc:
-            raise MetadataError("nesting too deep") from exc
-        _check_depth_and_strings(value, 0)
+            # json's C scanner guards its recursion; a document this deep is far past our cap.
+            raise MetadataError(f"nesting deeper than {MAX_DEPTH}") from exc
+        if type(value) is dict or type(value) is list:
+            _check_depth(value)
+        if _SURROGATE_ESCAPE.search(text):
+            _check_strings(value)
         return value
     except MetadataError as exc:
         raise MetadataError(f"{what}: {exc}") from exc.__cause__

@@ -74,7 +74,7 @@ def _verify(
     params: Mapping[str, str] | None,
     context: _Context,
 ) -> VerificationResult:
-    signers = _check_layout_signatures(envelope, layout_keys, context.name)
+    signers = _check_layout_signatures(envelope, layout_keys, context)
     layout = _parse_layout(envelope, context)
     if params is not None:
         layout = substitute_layout(layout, params)
@@ -103,9 +103,9 @@ def _what(context: _Context) -> str:
 
 
 def _check_layout_signatures(
-    envelope: Envelope, layout_keys: Sequence[PublicKey], name: str
+    envelope: Envelope, layout_keys: Sequence[PublicKey], context: _Context
 ) -> list[PublicKey]:
-    what = f"sublayout for step {name!r}" if name else "layout"
+    what = _what(context)
     if not layout_keys:
         raise SignatureError(f"{what}: no key to verify it with (give at least one layout key)")
     signers = verified_keys(envelope, layout_keys)

@@ -51,7 +51,7 @@ def project(tmp_path: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> Path
 
 
 @pytest.fixture
-def signing(keys: Keys, monkeypatch: pytest.MonkeyPatch) -> Keys:
+def signing(keys: Keys, project: Path, monkeypatch: pytest.MonkeyPatch) -> Keys:
     monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.builder.private_path))
     return keys
 
@@ -64,18 +64,17 @@ def set_table(project: Path, extra: str) -> None:
 # --- delegation -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hook", sorted(fake_backend.__dict__.keys() & hooks_optional()))
+OPTIONAL = (
+    "prepare_metadata_for_build_wheel",
+    "build_editable",
+    "get_requires_for_build_editable",
+    "prepare_metadata_for_build_editable",
+)
+
+
+@pytest.mark.parametrize("hook", ["prepare_metadata_for_build_wheel", "build_editable"])
 def test_optional_hooks_are_there_when_the_real_backend_has_them(project: Path, hook: str) -> None:
     assert hasattr(hooks, hook)
-
-
-def hooks_optional() -> set[str]:
-    return {
-        "prepare_metadata_for_build_wheel",
-        "build_editable",
-        "get_requires_for_build_editable",
-        "prepare_metadata_for_build_editable",
-    }
 
 
 def test_optional_hooks_are_absent_when_the_real_backend_lacks_them(project: Path) -> None:
@@ -83,7 +82,7 @@ def test_optional_hooks_are_absent_when_the_real_backend_lacks_them(project: Pat
     (project / "pyproject.toml").write_text(
         text.replace('"tests.backend.fake_backend"', '"tests.backend.fake_backend:Minimal"')
     )
-    for hook in hooks_optional():
+    for hook in OPTIONAL:
         assert not hasattr(hooks, hook), hook
     assert not hasattr(hooks, "UnsupportedOperation")
     assert hooks.get_requires_for_build_wheel(None) == []
@@ -100,10 +99,10 @@ def test_get_requires_are_the_real_backends_and_settings_are_forwarded(project: 
     settings = {"--build-option": ["--x"], "key": "value"}
     assert hooks.get_requires_for_build_wheel(settings) == ["fake-requirement>=1"]
     assert hooks.get_requires_for_build_sdist(settings) == ["fake-sdist-requirement"]
-    assert fake_backend.CALLS == [
+    assert [
         ("get_requires_for_build_wheel", settings),
         ("get_requires_for_build_sdist", settings),
-    ]
+    ] == fake_backend.CALLS
 
 
 def test_prepare_metadata_is_forwarded(project: Path, tmp_path: Path) -> None:
@@ -113,7 +112,9 @@ def test_prepare_metadata_is_forwarded(project: Path, tmp_path: Path) -> None:
     assert fake_backend.CALLS == [("prepare_metadata_for_build_wheel", {"a": "b"})]
 
 
-def test_editable_builds_are_delegated_untouched(signing: Keys, project: Path, tmp_path: Path) -> None:
+def test_editable_builds_are_delegated_untouched(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     name = hooks.build_editable(str(out), {"e": "1"})
@@ -121,8 +122,12 @@ def test_editable_builds_are_delegated_untouched(signing: Keys, project: Path, t
     assert not any("in-toto" in member for member in archive_members(out / name))
 
 
-def test_a_failing_backend_becomes_one_clear_error(signing: Keys, project: Path, tmp_path: Path) -> None:
-    with pytest.raises(BackendError, match="'tests.backend.fake_backend' failed in build_wheel") as info:
+def test_a_failing_backend_becomes_one_clear_error(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        BackendError, match=r"'tests\.backend\.fake_backend' failed in build_wheel"
+    ) as info:
         hooks.build_wheel(str(tmp_path), {"fail": "compiler exploded"})
     assert "RuntimeError: compiler exploded" in str(info.value)
     assert isinstance(info.value.__cause__, RuntimeError)
@@ -158,7 +163,10 @@ def test_wheel_carries_layout_earlier_links_and_a_signed_build_link(
 ) -> None:
     wheel = build("wheel", tmp_path / "out")
     files = in_toto_files(wheel, WHEEL_INTOTO)
-    test_link, build_link = link_file("test", signing.other)[0], link_file("build", signing.builder)[0]
+    test_link, build_link = (
+        link_file("test", signing.other)[0],
+        link_file("build", signing.builder)[0],
+    )
     assert sorted(files) == sorted(["root.layout", test_link, build_link])
     assert files["root.layout"] == (project / "in-toto/root.layout").read_bytes()
     assert files[test_link] == (project / "in-toto/links" / test_link).read_bytes()
@@ -223,13 +231,148 @@ def test_wheel_from_unpacked_sdist_uses_dot_in_toto_without_the_sdists_link(
 
 
 def test_without_a_key_the_evidence_present_is_embedded_with_a_warning(
-    project: Path, tmp_path: Path
+    keys: Keys, project: Path, tmp_path: Path
 ) -> None:
     with pytest.warns(EvidenceWarning, match="INTOTO_PIP_SIGNING_KEY is not set"):
         wheel = build("wheel", tmp_path / "out")
     files = in_toto_files(wheel, WHEEL_INTOTO)
-    assert sorted(files) == ["root.layout", next(iter(dict([link_file("test", make_dummy(tmp_path))])))]
+    assert sorted(files) == sorted(["root.layout", link_file("test", keys.other)[0]])
 
 
-def make_dummy(tmp_path: Path) -> object:
-    raise NotImplementedError
+def test_require_signature_makes_a_build_without_a_key_fail(project: Path, tmp_path: Path) -> None:
+    set_table(project, "require-signature = true\n")
+    with pytest.raises(InputError, match=r"INTOTO_PIP_SIGNING_KEY is not set, but .*require-sig"):
+        build("wheel", tmp_path / "out")
+    assert fake_backend.CALLS == []
+
+
+def test_without_a_layout_and_key_the_archive_is_plain(project: Path, tmp_path: Path) -> None:
+    (project / "in-toto/root.layout").unlink()
+    with pytest.warns(EvidenceWarning) as record:
+        wheel = build("wheel", tmp_path / "out")
+    assert any("no layout at" in str(w.message) for w in record)
+    assert not any("in-toto" in name for name in archive_members(wheel))
+
+
+def test_a_key_without_a_layout_fails(signing: Keys, project: Path, tmp_path: Path) -> None:
+    (project / "in-toto/root.layout").unlink()
+    with pytest.raises(InputError, match="no layout to embed"):
+        build("wheel", tmp_path / "out")
+
+
+def test_a_key_inside_the_project_tree_is_refused(
+    keys: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = project / "secret.pem"
+    inside.write_bytes(keys.builder.private_path.read_bytes())
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", "secret.pem")
+    with pytest.raises(KeyLoadError, match="inside the project tree"):
+        build("wheel", tmp_path / "out")
+
+
+def test_an_encrypted_key_uses_the_password_variable(
+    keys: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private, _ = generate_private_key_pem("ed25519", password="s3cret")
+    key = tmp_path / "keys" / "encrypted"
+    key.write_bytes(private)
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(key))
+    with pytest.raises(KeyLoadError, match="encrypted"):
+        build("wheel", tmp_path / "out")
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY_PASSWORD", "s3cret")
+    # The key loads; the layout does not authorise it, which is the next check.
+    with pytest.raises(InputError, match="is not among the functionaries of step 'build'"):
+        build("wheel", tmp_path / "out")
+
+
+def test_a_step_missing_from_the_layout_is_refused(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    set_table(project, 'step = "compile"\n')
+    with pytest.raises(InputError, match="has no step 'compile' \\(its steps: 'test', 'build'\\)"):
+        build("wheel", tmp_path / "out")
+
+
+def test_a_configured_step_names_the_link(signing: Keys, project: Path, tmp_path: Path) -> None:
+    layout = layout_bytes(signing.owner, [("compile", [signing.builder])])
+    (project / "in-toto/root.layout").write_bytes(layout)
+    set_table(project, 'step = "compile"\nuse-dsse = true\n')
+    files = in_toto_files(build("wheel", tmp_path / "out"), WHEEL_INTOTO)
+    data = files[link_file("compile", signing.builder)[0]]
+    assert parse_envelope(data, what="link").kind == "dsse"
+    assert read_link(data).name == "compile"
+
+
+def test_an_expired_layout_warns(signing: Keys, project: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    old = datetime.now(UTC) - timedelta(days=1)
+    layout = layout_bytes(signing.owner, [("build", [signing.builder])], expires=old)
+    (project / "in-toto/root.layout").write_bytes(layout)
+    with pytest.warns(EvidenceWarning, match="expired on .*consumers will refuse it"):
+        build("wheel", tmp_path / "out")
+
+
+def test_a_broken_earlier_link_fails_the_build(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    name = link_file("test", signing.other)[0]
+    (project / "in-toto/links" / name).write_bytes(b"{}")
+    with pytest.raises(InputError, match=name):
+        build("wheel", tmp_path / "out")
+
+
+def test_a_link_filed_under_another_step_fails_the_build(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    name, data = link_file("test", signing.other)
+    (project / "in-toto/links" / name).unlink()
+    (project / "in-toto/links" / name.replace("test.", "lint.")).write_bytes(data)
+    with pytest.raises(InputError, match="signed for step 'test', named for 'lint'"):
+        build("wheel", tmp_path / "out")
+
+
+# --- reproducibility --------------------------------------------------------------------------
+
+
+def test_source_date_epoch_fixes_every_time(
+    signing: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with zipfile.ZipFile(build("wheel", tmp_path / "out")) as archive:
+        times = {info.date_time for info in archive.infolist()}
+    assert times == {(2023, 11, 14, 22, 13, 20)}
+
+
+def test_ed25519_builds_are_byte_identical(
+    signing: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    # The fake backend writes generated.txt into the tree; the setting leaves it out.
+    set_table(project, 'exclude = ["/generated.txt"]\n')
+    for kind in ("wheel", "sdist"):
+        first = build(kind, tmp_path / "one").read_bytes()
+        second = build(kind, tmp_path / "two").read_bytes()
+        assert first == second, kind
+
+
+def test_ecdsa_builds_differ_only_in_signature_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = make_keys(tmp_path / "ec-keys", builder_type="ecdsa")
+    layout = layout_bytes(keys.owner, [("build", [keys.builder])])
+    project = make_project(tmp_path / "ec", layout=layout, settings='exclude = ["generated.txt"]\n')
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.builder.private_path))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first, second = build("wheel", tmp_path / "one"), build("wheel", tmp_path / "two")
+    one, two = archive_members(first), archive_members(second)
+    link = WHEEL_INTOTO + link_file("build", keys.builder)[0]
+    differing = {name for name in one if one[name] != two[name]}
+    # ECDSA (random nonce) and RSA-PSS (random salt) signatures differ on every signing.
+    assert differing == {link, "demo-1.0.dist-info/RECORD"}
+    assert list(one) == list(two)
+    first_link = parse_envelope(one[link], what="1")
+    second_link = parse_envelope(two[link], what="2")
+    assert first_link.payload == second_link.payload
+    assert first_link.signatures != second_link.signatures

@@ -9,7 +9,7 @@ PLAIN = Style()
 
 
 def test_chapter_shows_number_and_title() -> None:
-    text = render(Chapter(number=2, total=6, actor="owner", title="the layout"), PLAIN)
+    text = render(Chapter(number=2, total=6, title="the layout"), PLAIN)
     assert text == "\n[2/6] the layout"
 
 

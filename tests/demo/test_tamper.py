@@ -50,5 +50,5 @@ def test_record_matches_notices_a_swap_without_a_new_record(tmp_path: Path) -> N
 
 
 def test_swapping_a_missing_member_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no member 'pkg/nope.py'"):
+    with pytest.raises(InputError, match=r"no member 'pkg/nope\.py'"):
         swap_member(_wheel(tmp_path), tmp_path / "x.whl", "pkg/nope.py", b"")

@@ -14,7 +14,7 @@ from tests.support.signing import Project, signed_sdist
 pytestmark = pytest.mark.slow
 
 # A PEP 517 backend kept in the sdist itself (backend-path), so no setuptools is needed.
-BACKEND = '''
+BACKEND = """
 import base64, hashlib, os, zipfile
 {marker}
 import buildhelper
@@ -27,7 +27,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     members = {{
         "demo/__init__.py": buildhelper.SOURCE.encode(),
         "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: demo\\nVersion: 1.0\\n\\n",
-        "demo-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+        "demo-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+        ),
     }}
     name = "demo-1.0-py3-none-any.whl"
     with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as out:
@@ -36,7 +38,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         rows = [_record(m, d) for m, d in members.items()] + ["demo-1.0.dist-info/RECORD,,"]
         out.writestr("demo-1.0.dist-info/RECORD", "\\n".join(rows) + "\\n")
     return name
-'''
+"""
 PYPROJECT = b"""[build-system]
 requires = ["buildhelper"]
 build-backend = "tinybackend"
@@ -94,8 +96,14 @@ def test_local_sdist_verified_then_built(project: Project, tmp_path: Path) -> No
     key = str(project.owner.public_path)
     with serve(simple.root) as url:
         done = run_intoto_pip(
-            "install", str(sdist), "--python", str(python), "--layout-key", key,
-            "--index-url", f"{url}/simple/",
+            "install",
+            str(sdist),
+            "--python",
+            str(python),
+            "--layout-key",
+            key,
+            "--index-url",
+            f"{url}/simple/",
         )
     assert done.returncode == 0, done.stderr
     assert marker.exists()
@@ -110,7 +118,12 @@ def test_tampered_sdist_is_never_built(project: Project, tmp_path: Path) -> None
     sdist = _sdist(project, tmp_path / "dist", marker, tampered=True)
     python = make_venv(tmp_path / "venv")
     done = run_intoto_pip(
-        "install", str(sdist), "--python", str(python), "--layout-key", str(project.owner.public_path)
+        "install",
+        str(sdist),
+        "--python",
+        str(python),
+        "--layout-key",
+        str(project.owner.public_path),
     )
     assert done.returncode == 1
     assert "NOT verified" in done.stderr and "Traceback" not in done.stderr
@@ -125,8 +138,16 @@ def test_no_binary_fetches_the_sdist_from_the_index(project: Project, tmp_path: 
     python = make_venv(tmp_path / "venv")
     with serve(simple.root) as url:
         done = run_intoto_pip(
-            "install", "demo==1.0", "--no-binary", "demo", "--python", str(python),
-            "--layout-key", str(project.owner.public_path), "--index-url", f"{url}/simple/",
+            "install",
+            "demo==1.0",
+            "--no-binary",
+            "demo",
+            "--python",
+            str(python),
+            "--layout-key",
+            str(project.owner.public_path),
+            "--index-url",
+            f"{url}/simple/",
         )
     assert done.returncode == 0, done.stderr
     assert _value(python) == "42"
@@ -146,8 +167,14 @@ def test_unverified_build_requirement_stops_the_build(project: Project, tmp_path
     python = make_venv(tmp_path / "venv")
     with serve(simple.root) as url:
         done = run_intoto_pip(
-            "install", str(sdist), "--python", str(python), "--index-url", f"{url}/simple/",
-            "--layout-key", str(project.owner.public_path),
+            "install",
+            str(sdist),
+            "--python",
+            str(python),
+            "--index-url",
+            f"{url}/simple/",
+            "--layout-key",
+            str(project.owner.public_path),
         )
     assert done.returncode == 1
     assert "build requirement buildhelper-1.0-py3-none-any.whl refused" in done.stderr

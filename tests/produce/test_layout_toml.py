@@ -180,3 +180,20 @@ def test_same_key_twice_in_a_step(project: Path) -> None:
 def test_unreadable_toml_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot be read"):
         load_layout_toml(tmp_path / "missing.toml")
+
+
+def test_the_documented_example_compiles(tmp_path: Path) -> None:
+    doc = Path(__file__).parents[2] / "docs" / "layout-toml.md"
+    example = re.search(r"```toml\n(.*?)```", doc.read_text(), re.S)
+    assert example is not None
+    (tmp_path / "keys").mkdir()
+    for index, name in enumerate(("alice", "bob", "carol")):
+        write_key(tmp_path / "keys", name, variant=index)
+    layout = layout_from_toml(example.group(1), source="doc", base_dir=tmp_path, now=NOW)
+    assert [step.name for step in layout.steps] == ["clone", "build"]
+    assert len(layout.keys) == 3 and len(layout.inspect) == 1
+    # The error shown in the document is the one a misspelt rule gives.
+    broken = example.group(1).replace('"ALLOW demo/*",', '"ALOW demo/*",')
+    with pytest.raises(InputError) as info:
+        layout_from_toml(broken, source="layout.toml", base_dir=tmp_path, now=NOW)
+    assert f"intoto-pip: error: {info.value}" in doc.read_text()

@@ -1,0 +1,69 @@
+"""[tool.intoto-pip.build]: defaults, paths, and a refusal naming the key for each mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.backend.config import DEFAULT_LAYOUT, load_config
+from intoto_pip.errors import InputError
+
+HEADER = '[project]\nname = "demo"\nversion = "1"\n'
+
+
+def write(tmp_path: Path, table: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(HEADER + table)
+    return tmp_path
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[tool.intoto-pip.build]\nbackend = "hatchling.build"\n'))
+    assert config.backend == "hatchling.build"
+    assert config.layout == tmp_path / DEFAULT_LAYOUT
+    assert (config.links, config.step, config.require_signature) == (None, "build", False)
+    assert (config.exclude, config.use_dsse) == ((), False)
+
+
+def test_every_setting(tmp_path: Path) -> None:
+    table = """[tool.intoto-pip.build]
+backend = "backend_pkg.sub:Object.inner"
+layout = "meta/my.layout"
+links = "meta/links"
+step = "wheel-build"
+require-signature = true
+exclude = ["/docs/", "*.tmp"]
+use-dsse = true
+"""
+    config = load_config(write(tmp_path, table))
+    assert config.backend == "backend_pkg.sub:Object.inner"
+    assert (config.layout, config.links) == (tmp_path / "meta/my.layout", tmp_path / "meta/links")
+    assert (config.step, config.require_signature, config.use_dsse) == ("wheel-build", True, True)
+    assert config.exclude == ("/docs/", "*.tmp")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("", "no \\[tool.intoto-pip.build\\] table"),
+        ("[tool.intoto-pip.build]\n", 'needs backend = "..."'),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nrequire_signature = true\n', "unknown key"),
+        ("[tool.intoto-pip.build]\nbackend = 3\n", "backend: expected a str"),
+        ('[tool.intoto-pip.build]\nbackend = "not a module"\n', "is not a module path"),
+        ('[tool.intoto-pip.build]\nbackend = "intoto_pip.backend"\n', "name the real backend"),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nstep = "a/b"\n', "step: name 'a/b' must"),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nstep = true\n', "step: expected a str"),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nrequire-signature = 1\n', "expected a bool"),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nexclude = "*.tmp"\n', "list of patterns"),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nlayout = ["a"]\n', "layout: expected a str"),
+        ("[tool.intoto-pip.build\n", "not valid TOML"),
+    ],
+)
+def test_mistakes_are_refused_by_name(tmp_path: Path, table: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_config(write(tmp_path, table))
+
+
+def test_a_missing_pyproject_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"pyproject\.toml: cannot be read"):
+        load_config(tmp_path)

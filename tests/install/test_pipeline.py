@@ -1,0 +1,79 @@
+"""The install pipeline's decisions, without a virtual environment: usage errors, the
+externally-managed marker, --allow-unverified, --dry-run, --target."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.cli.main import main
+from intoto_pip.errors import InputError
+from intoto_pip.install.pipeline import InstallOptions, _check_managed
+from intoto_pip.install.target import probe_target
+from tests.support.signing import Project
+from tests.support.wheels import wheel_members, write_wheel
+
+
+def _plain(folder: Path, version: str = "1.0") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    members = wheel_members("demo", version, {"demo/__init__.py": b"X = 1\n"})
+    return write_wheel(
+        folder / f"demo-{version}-py3-none-any.whl", members, f"demo-{version}.dist-info/RECORD"
+    )
+
+
+def test_externally_managed_is_respected(tmp_path: Path) -> None:
+    target = replace(probe_target(Path(sys.executable)), externally_managed="Use apt.\n")
+    with pytest.raises(InputError, match="externally managed"):
+        _check_managed(target, InstallOptions())
+    _check_managed(target, InstallOptions(target_dir=tmp_path))
+    _check_managed(target, InstallOptions(dry_run=True))
+    _check_managed(target, InstallOptions(break_system_packages=True))
+
+
+def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["install"]) == 2
+    assert main(["install", str(tmp_path / "missing.whl"), "--target", str(tmp_path)]) == 2
+    one, two = _plain(tmp_path / "a", "1.0"), _plain(tmp_path / "b", "2.0")
+    args = [
+        "install",
+        str(one),
+        str(two),
+        "--target",
+        str(tmp_path / "t"),
+        "--allow-unverified",
+        "demo",
+    ]
+    assert main([*args, "--python", sys.executable]) == 2
+    assert "are both demo" in capsys.readouterr().err
+    assert main(["install", str(one), "--layout-key", str(tmp_path / "nokey.pub")]) == 2
+
+
+def test_allow_all_needs_no_key_and_target_dir_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = _plain(tmp_path / "dist")
+    target = tmp_path / "target"
+    base = ["install", str(wheel), "--python", sys.executable, "--target", str(target)]
+    assert main([*base, "--dry-run", "--allow-unverified", ":all:"]) == 0
+    assert not target.exists()
+    assert main([*base, "--allow-unverified", ":all:", "--report", str(tmp_path / "r.json")]) == 0
+    assert (target / "demo" / "__init__.py").read_text() == "X = 1\n"
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["distributions"][0]["verdict"] == "allowed-unverified"
+    assert "WITHOUT verification" in capsys.readouterr().err
+
+
+def test_metadata_present_but_no_key_is_refused(tmp_path: Path) -> None:
+    project = Project(tmp_path / "keys")
+    wheel = project.signed_wheel(tmp_path / "dist", "demo", "1.0", {"demo/__init__.py": b""})
+    target = tmp_path / "target"
+    args = ["install", str(wheel), "--python", sys.executable, "--target", str(target)]
+    assert main(args) == 1
+    assert not target.exists()
+    assert main([*args, "--layout-key", str(project.owner.public_path)]) == 0
+    assert (target / "demo-1.0.dist-info" / "in-toto" / "root.layout").is_file()
