@@ -90,11 +90,15 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def measure(build: Callable[[], Case], launcher: Launcher, *, repeat: int, warmup: int) -> Row:
+def measure(
+    key: str, build: Callable[[], Case], launcher: Launcher, *, repeat: int, warmup: int
+) -> Row:
+    """Build one pair and run it; a pair that cannot run becomes a row saying why."""
     try:
         case = build()
     except Unavailable as exc:
-        return Row(key="?", title="?", target=None, problem=f"unavailable: {exc}")
+        log(f"pair {key}: unavailable: {exc}")
+        return Row(key=key, title=f"pair {key}", target=None, problem=f"unavailable: {exc}")
     log(f"pair {case.key}: {case.title}")
     row = Row(
         key=case.key,
@@ -113,14 +117,33 @@ def measure(build: Callable[[], Case], launcher: Launcher, *, repeat: int, warmu
             warmup=warmup,
         )
     except CommandFailed as exc:
+        log(f"pair {key}: failed: {exc}")
         return replace(row, problem=f"failed: {exc}")
+    summary = summarize(samples)
+    log(f"pair {key}: A/B = {summary.ratio_median:.2f}")
     notes = case.notes + (case.after() if case.after is not None else ())
-    return replace(row, samples=samples, summary=summarize(samples), notes=notes)
+    return replace(row, samples=samples, summary=summary, notes=notes)
 
 
-def _labelled(row: Row, key: str) -> Row:
-    # An unavailable pair has no case to name it; name it after what was asked for.
-    return row if row.key != "?" else replace(row, key=key, title=f"pair {key}")
+def run_all(context: Context, args: argparse.Namespace, repeat: int) -> tuple[list[Row], list[Row]]:
+    """The chosen pairs, then (with --scaling) the growth series."""
+    with Launcher() as launcher:
+        rows = [
+            measure(key, partial(PAIRS[key], context), launcher, repeat=repeat, warmup=args.warmup)
+            for key in args.only
+        ]
+        series = [(k, n) for k in args.only if k in SCALED for n in context.sizes.scaling]
+        scaling = [
+            measure(
+                f"{key}@{n}",
+                partial(SCALED[key], context, n),
+                launcher,
+                repeat=args.scaling_repeat,
+                warmup=args.warmup,
+            )
+            for key, n in (series if args.scaling else [])
+        ]
+    return rows, scaling
 
 
 def hashing_notes(context: Context, rows: Sequence[Row], limit: floor.HashingLimit) -> list[str]:
@@ -155,27 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     context = make_context(envs, args.out, sizes)
     load_before = machine()["load"]
     limit = floor.measure()
-    with Launcher() as launcher:
-        rows = [
-            _labelled(
-                measure(partial(PAIRS[key], context), launcher, repeat=repeat, warmup=args.warmup),
-                key,
-            )
-            for key in args.only
-        ]
-        scaled = [(k, n) for k in args.only if k in SCALED for n in sizes.scaling]
-        scaling = [
-            _labelled(
-                measure(
-                    partial(SCALED[key], context, n),
-                    launcher,
-                    repeat=args.scaling_repeat,
-                    warmup=args.warmup,
-                ),
-                f"{key}@{n}",
-            )
-            for key, n in (scaled if args.scaling else [])
-        ]
+    rows, scaling = run_all(context, args, repeat)
     info = {
         "machine": machine(),
         "load_before": load_before,

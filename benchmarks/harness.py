@@ -134,6 +134,20 @@ def growth_exponents(points: Sequence[tuple[int, float]]) -> tuple[float, ...]:
     return tuple(exponents)
 
 
+def marginal_costs(points: Sequence[tuple[int, float]]) -> tuple[float, ...]:
+    """Seconds per added artifact between consecutive (n, seconds) points.
+
+    Start-up cost cancels out: linear growth shows as equal marginal costs.
+    """
+    ordered = sorted(points)
+    costs = []
+    for (n1, t1), (n2, t2) in itertools.pairwise(ordered):
+        if n2 <= n1:
+            raise ValueError(f"cannot take a marginal cost between {n1} and {n2} artifacts")
+        costs.append((t2 - t1) / (n2 - n1))
+    return tuple(costs)
+
+
 def alternate(
     run_a: Callable[[], Sample], run_b: Callable[[], Sample], *, repeat: int, warmup: int
 ) -> PairSamples:

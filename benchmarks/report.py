@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.harness import PairSamples, Summary, growth_exponents, meets
+from benchmarks.harness import PairSamples, Summary, growth_exponents, marginal_costs, meets
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,21 +106,23 @@ def scaling_table(rows: Sequence[Row]) -> str:
 
 
 def growth_lines(rows: Sequence[Row]) -> list[str]:
-    """Per pair and side, the exponents k of cost ∝ n**k between consecutive sizes."""
+    """Per pair and side: exponents k of cost ∝ n**k, and the cost of each added artifact."""
     lines = []
     for pair in dict.fromkeys(row.key.split("@")[0] for row in rows):
-        measured = [r for r in rows if r.key.split("@")[0] == pair and r.summary and r.artifacts]
+        measured = [
+            (r.artifacts, r.summary)
+            for r in rows
+            if r.key.split("@")[0] == pair and r.summary is not None and r.artifacts
+        ]
         if len(measured) < 2:
             continue
         for side in ("A", "B"):
-            points = [
-                (r.artifacts or 0, (r.summary.a_median if side == "A" else r.summary.b_median))
-                for r in measured
-                if r.summary is not None
-            ]
+            points = [(n, s.a_median if side == "A" else s.b_median) for n, s in measured]
             exponents = ", ".join(f"{k:.2f}" for k in growth_exponents(points))
+            marginal = ", ".join(f"{c * 1e6:.1f}" for c in marginal_costs(points))
             lines.append(
-                f"- pair {pair}, side {side}: growth exponents {exponents} (1.00 = linear)"
+                f"- pair {pair}, side {side}: growth exponents {exponents} (1.00 = linear); "
+                f"µs per added artifact {marginal} (equal = linear)"
             )
     return lines
 

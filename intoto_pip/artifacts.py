@@ -18,7 +18,6 @@ import hashlib
 import os
 import stat
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -253,6 +252,9 @@ def _hash_all(fs_paths: list[str], options: RecordOptions) -> list[str]:
             digest = ""
         digests.append(digest)
     if large:
+        # Imported here: most recordings have no large file, and start-up time counts.
+        from concurrent.futures import ThreadPoolExecutor
+
         workers = options.workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="intoto-hash") as pool:
             done = pool.map(_hash_large, [path for _, path in large], [normalize] * len(large))

@@ -52,7 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-s",
         "--record-streams",
         action="store_true",
-        help="record the command's stdout and stderr in the link (still shown)",
+        help="record the command's stdout and stderr in the link (its output is shown "
+        "either way; in-toto-run hides it without -s)",
     )
     p.add_argument(
         "-x",

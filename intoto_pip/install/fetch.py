@@ -105,6 +105,8 @@ def _store(
             out.write(chunk)
             if progress is not None:
                 progress(size, total)
+    if progress is not None:
+        getattr(progress, "close", lambda: None)()
     return FetchedFile(
         path=target, filename=filename, url=url, sha256=digest.hexdigest(), size=size
     )

@@ -13,81 +13,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from intoto_pip.crypto.keys import PublicKey
 from intoto_pip.dist.names import canonical_name
-from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust, verify_archive
 from intoto_pip.errors import InputError, InstallError
-from intoto_pip.install.fetch import FetchedFile, Progress, copy_local, fetch_url, private_folder
-from intoto_pip.install.policy import Policy
+from intoto_pip.install.fetch import Progress, copy_local, fetch_url, private_folder
 from intoto_pip.install.requirements import (
-    WheelMeta,
     check_compatible,
-    dependency_order,
     read_wheel_meta,
     unsatisfied,
 )
-from intoto_pip.install.resolve import ResolvedItem, ResolveOptions, resolve
-from intoto_pip.install.target import InstalledDist, Target, probe_target
+from intoto_pip.install.resolve import ResolvedItem, resolve
+from intoto_pip.install.target import Target, probe_target
 
 ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
 ProgressFactory = Callable[[str], Progress]
-
-
-@dataclass(frozen=True, kw_only=True)
-class InstallOptions:
-    requirements: tuple[str, ...] = ()
-    resolve: ResolveOptions = field(default_factory=ResolveOptions)
-    python: Path | None = None
-    target_dir: Path | None = None
-    prefix: Path | None = None
-    dry_run: bool = False
-    layout_keys: tuple[PublicKey, ...] = ()
-    policy: Policy = field(default_factory=Policy)
-    inspection_timeout: float = 60.0
-    break_system_packages: bool = False
-    progress: ProgressFactory | None = None
-    no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Candidate:
-    """One distribution that would be installed, with its verdict."""
-
-    fetched: FetchedFile
-    meta: WheelMeta
-    requested: bool
-    direct: bool
-    verdict: ArchiveVerdict
-    allowed_unverified: bool = False
-    source: FetchedFile | None = None  # the verified sdist a wheel was built from
-
-    @property
-    def origin(self) -> FetchedFile:
-        """What was fetched and verified: the sdist for a built wheel, else the wheel."""
-        return self.source or self.fetched
-
-    @property
-    def accepted(self) -> bool:
-        return self.verdict.verified or self.allowed_unverified
-
-
-@dataclass(frozen=True, kw_only=True)
-class InstallOutcome:
-    target: Target
-    candidates: tuple[Candidate, ...]
-    installed: tuple[object, ...] = ()
-    replaced: tuple[InstalledDist, ...] = ()
-    used_pip: bool = False
-    dry_run: bool = False
-
-    @property
-    def refused(self) -> tuple[Candidate, ...]:
-        return tuple(c for c in self.candidates if not c.accepted)
 
 
 def run_install(options: InstallOptions) -> InstallOutcome:
@@ -186,101 +129,11 @@ def _split(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
     return paths, requirements
 
 
-def _request(options: InstallOptions) -> ArchiveVerifyRequest:
-    def trust_for(name: str) -> Trust:
-        entry = options.policy.trust_for(name, options.layout_keys)
-        return Trust(layout_keys=entry.layout_keys, layout=entry.layout, source=entry.source)
-
-    return ArchiveVerifyRequest(trust_for=trust_for, inspection_timeout=options.inspection_timeout)
-
-
-def _verify(
-    fetched: FetchedFile, meta: WheelMeta, options: InstallOptions, *, requested: bool, direct: bool
-) -> Candidate:
-    allowed = options.policy.allows_unverified(meta.name)
-    trust = options.policy.trust_for(meta.name, options.layout_keys)
-    if allowed and not trust.layout_keys:
-        verdict = ArchiveVerdict(
-            path=fetched.path,
-            filename=fetched.filename,
-            name=meta.name,
-            version=meta.version,
-            verified=False,
-            reason="not verified: allowed by --allow-unverified",
-        )
-    else:
-        verdict = verify_archive(fetched.path, _request(options))
-    return Candidate(
-        fetched=fetched,
-        meta=meta,
-        requested=requested,
-        direct=direct,
-        verdict=verdict,
-        allowed_unverified=allowed and (verdict.no_metadata or not trust.layout_keys),
-    )
-
-
-def _progress(options: InstallOptions, label: str) -> Progress | None:
-    return options.progress(label) if options.progress else None
-
-
 def _collect_local(path: Path, folder: Path, target: Target, options: InstallOptions) -> Candidate:
     fetched = copy_local(path, folder, _progress(options, path.name))
     if path.name.endswith(".whl"):
         return _wheel_candidate(fetched, options, requested=True, direct=True)
     return _sdist_candidate(fetched, folder, target, options, requested=True, direct=True)
-
-
-def _wheel_candidate(
-    fetched: FetchedFile, options: InstallOptions, *, requested: bool, direct: bool
-) -> Candidate:
-    from intoto_pip.errors import VerificationError
-
-    try:
-        meta = read_wheel_meta(fetched.path)
-    except VerificationError as exc:
-        return _broken(fetched, str(exc))
-    return _verify(fetched, meta, options, requested=requested, direct=direct)
-
-
-def _sdist_candidate(
-    fetched: FetchedFile,
-    folder: Path,
-    target: Target,
-    options: InstallOptions,
-    *,
-    requested: bool,
-    direct: bool,
-) -> Candidate:
-    """Verify an sdist; only if accepted, build it in isolation and read the wheel built."""
-    from intoto_pip.dist.checked import identify
-    from intoto_pip.errors import VerificationError
-    from intoto_pip.install.sdists import build_verified_sdist
-
-    try:
-        identity = identify(fetched.filename)
-    except VerificationError as exc:
-        return _broken(fetched, str(exc))
-    meta = WheelMeta(
-        name=identity.name,
-        version=identity.version,
-        requires_dist=(),
-        requires_python=None,
-        tags=frozenset(),
-    )
-    candidate = _verify(fetched, meta, options, requested=requested, direct=direct)
-    if not candidate.accepted:
-        return candidate
-
-    def install_into(python: Path, requirements: Sequence[str]) -> None:
-        _install_build_requirements(python, requirements, options)
-
-    wheel = build_verified_sdist(fetched.path, target.executable, folder, install_into)
-    built = copy_local(wheel, folder)
-    built_meta = read_wheel_meta(built.path)
-    if built_meta.name != identity.name:
-        raise InstallError(f"{fetched.filename}: built a wheel of {built_meta.name!r} instead")
-    return replace(candidate, fetched=built, meta=built_meta, source=fetched)
 
 
 def _install_build_requirements(
@@ -302,19 +155,6 @@ def _install_build_requirements(
         raise InstallError(
             f"build requirement {candidate.origin.filename} refused: {candidate.verdict.reason}"
         )
-
-
-def _broken(fetched: FetchedFile, reason: str) -> Candidate:
-    meta = WheelMeta(name="", version="", requires_dist=(), requires_python=None, tags=frozenset())
-    verdict = ArchiveVerdict(
-        path=fetched.path,
-        filename=fetched.filename,
-        name="",
-        version="",
-        verified=False,
-        reason=reason,
-    )
-    return Candidate(fetched=fetched, meta=meta, requested=True, direct=True, verdict=verdict)
 
 
 def _needs_pip(
@@ -370,49 +210,3 @@ def _candidate_for(
     return _verify(fetched, meta, options, requested=item.requested, direct=item.is_direct)
 
 
-def _install(outcome: InstallOutcome) -> InstallOutcome:
-    from intoto_pip.install.installer_step import (
-        WheelToInstall,
-        install_wheel,
-        remove_installed,
-    )
-    from intoto_pip.install.transaction import Transaction
-
-    target = outcome.target
-    by_name = {c.meta.name: c for c in outcome.candidates}
-    order = dependency_order([c.meta for c in outcome.candidates], target.markers)
-    existing = target.installed()
-    transaction = Transaction()
-    installed, replaced = [], []
-    try:
-        for meta in order:
-            candidate = by_name[meta.name]
-            old = existing.get(meta.name)
-            if old is not None:
-                remove_installed(old, target, transaction)
-                replaced.append(old)
-            wheel = WheelToInstall(
-                path=candidate.fetched.path,
-                name=meta.name,
-                version=meta.version,
-                requested=candidate.requested,
-                direct_url=candidate.origin.url if candidate.direct else None,
-                sha256=candidate.origin.sha256,
-            )
-            installed.append(install_wheel(wheel, target, transaction))
-    except BaseException as exc:
-        problems = transaction.rollback()
-        note = (
-            f"; could not undo: {'; '.join(problems)}" if problems else "; the target was restored"
-        )
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise InstallError(f"installation failed: {_describe(exc)}{note}") from exc
-    transaction.commit()
-    return replace(outcome, installed=tuple(installed), replaced=tuple(replaced))
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    return str(exc) or type(exc).__name__

@@ -17,6 +17,7 @@ from benchmarks.harness import (
     Side,
     alternate,
     growth_exponents,
+    marginal_costs,
     median,
     meets,
     pairwise_ratios,
@@ -104,6 +105,15 @@ def test_growth_refuses_points_it_cannot_fit() -> None:
         growth_exponents([(1_000, 1.0), (1_000, 2.0)])
     with pytest.raises(ValueError, match="cannot fit"):
         growth_exponents([(1_000, 0.0), (2_000, 1.0)])
+
+
+def test_marginal_costs_cancel_start_up() -> None:
+    points = [(n, 0.2 + n * 1e-5) for n in (10_000, 1_000, 100_000)]
+    assert marginal_costs(points) == pytest.approx((1e-5, 1e-5))
+    quadratic = [(n, (n / 1_000) ** 2) for n in (1_000, 2_000, 3_000)]
+    assert marginal_costs(quadratic) == pytest.approx((3e-3, 5e-3))
+    with pytest.raises(ValueError, match="marginal"):
+        marginal_costs([(5, 1.0), (5, 2.0)])
 
 
 def test_alternate_runs_warmup_then_a_b_rounds_and_keeps_only_measured() -> None:

@@ -77,3 +77,18 @@ def test_metadata_present_but_no_key_is_refused(tmp_path: Path) -> None:
     assert not target.exists()
     assert main([*args, "--layout-key", str(project.owner.public_path)]) == 0
     assert (target / "demo-1.0.dist-info" / "in-toto" / "root.layout").is_file()
+
+
+def test_allowed_unverified_archive_is_still_checked(tmp_path: Path) -> None:
+    members = wheel_members("demo", "1.0", {"demo/__init__.py": b"X = 1\n"})
+    info = "demo-1.0.dist-info"
+    record = "".join(f"{name},sha256=AAAA,1\n" for name in members) + f"{info}/RECORD,,\n"
+    members[f"{info}/RECORD"] = record.encode()
+    (tmp_path / "dist").mkdir()
+    wheel = write_wheel(
+        tmp_path / "dist" / "demo-1.0-py3-none-any.whl", members, f"{info}/RECORD", record=False
+    )
+    target = tmp_path / "target"
+    args = ["install", str(wheel), "--python", sys.executable, "--target", str(target)]
+    assert main([*args, "--allow-unverified", "demo"]) == 1
+    assert not target.exists()

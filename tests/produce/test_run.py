@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from intoto_pip.artifacts import RecordOptions
-from intoto_pip.errors import InputError
+from intoto_pip.crypto.keys import Signer
+from intoto_pip.errors import InputError, KeyLoadError
 from intoto_pip.models.envelope import parse_envelope, verified_keys
 from intoto_pip.models.link import Link
 from intoto_pip.produce.command import CommandError
@@ -127,3 +128,21 @@ def test_missing_metadata_dir_is_refused_before_running(workdir: Path) -> None:
     with pytest.raises(InputError, match="metadata directory"):
         run_step(options, signer)
     assert not (workdir / "ran").exists()
+
+
+class FailingSigner:
+    """Signs nothing: stands for a key or device that fails at the last moment."""
+
+    def __init__(self, inner: Signer) -> None:
+        self.public_key = inner.public_key
+
+    def sign(self, data: bytes) -> bytes:
+        raise KeyLoadError("the signing device went away")
+
+
+def test_failure_while_signing_leaves_no_file(workdir: Path) -> None:
+    signer = FailingSigner(write_key(workdir, "alice").signer())
+    before = set(workdir.iterdir())
+    with pytest.raises(KeyLoadError):
+        run_step(RunOptions(step="s", materials=("src.txt",)), signer)
+    assert set(workdir.iterdir()) == before

@@ -1,0 +1,33 @@
+"""What ``intoto-pip install`` was asked to do, as one frozen value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.install.fetch import Progress
+from intoto_pip.install.policy import Policy
+from intoto_pip.install.resolve import ResolveOptions
+
+ProgressFactory = Callable[[str], Progress]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstallOptions:
+    requirements: tuple[str, ...] = ()
+    resolve: ResolveOptions = field(default_factory=ResolveOptions)
+    python: Path | None = None
+    target_dir: Path | None = None
+    prefix: Path | None = None
+    dry_run: bool = False
+    layout_keys: tuple[PublicKey, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    inspection_timeout: float = 60.0
+    break_system_packages: bool = False
+    progress: ProgressFactory | None = None
+    no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
+
+    def progress_for(self, label: str) -> Progress | None:
+        return self.progress(label) if self.progress else None

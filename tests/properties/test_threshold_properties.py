@@ -1,0 +1,141 @@
+"""Duplicating a signature or a key never raises a threshold count."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fixtures.adversarial_cases.signatures import high_s_twin
+from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.errors import VerificationError
+from intoto_pip.models.envelope import Envelope, Signature, sign_payload, verified_keys
+from intoto_pip.verify.engine import verify_layout
+from tests.fuzz.chain import NOW, MemorySource, base_payloads, keys
+
+PROPERTY = settings(max_examples=120, deadline=None)
+SIGNERS = ["carol", "dave", "erin", "bob"]
+
+
+def _twin_key(key: PublicKey) -> PublicKey:
+    """The same key material in another spelling (so another keyid): PEM without its newline."""
+    if key.keytype == "ed25519":
+        return key
+    return PublicKey(keytype=key.keytype, scheme=key.scheme, public=key.public.rstrip("\n"))
+
+
+def _ids(key: PublicKey) -> tuple[str, str]:
+    return key.keyid, key.legacy_keyid
+
+
+def _distinct(found: list[PublicKey]) -> int:
+    return len({key.material for key in found})
+
+
+@st.composite
+def duplicated(draw: st.DrawFn, envelope: Envelope) -> Envelope:
+    """``envelope`` with signature entries repeated, re-labelled or (ECDSA) twinned."""
+    signatures = list(envelope.signatures)
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        if not signatures:
+            break
+        original = draw(st.sampled_from(signatures))
+        by = next(n for n in SIGNERS if original.keyid in (_ids(keys().pub(n))))
+        key = keys().pub(by)
+        form = draw(st.sampled_from(["copy", "legacy-keyid", "twin"]))
+        sig = original.sig
+        if form == "twin" and key.keytype == "ecdsa":
+            sig = bytes.fromhex(high_s_twin(sig.hex()))
+        keyid = key.legacy_keyid if form == "legacy-keyid" else original.keyid
+        signatures.insert(draw(st.integers(0, len(signatures))), Signature(keyid=keyid, sig=sig))
+    return Envelope(
+        kind=envelope.kind,
+        payload=envelope.payload,
+        signed_bytes=envelope.signed_bytes,
+        signatures=tuple(signatures),
+        raw_payload=envelope.raw_payload,
+    )
+
+
+@PROPERTY
+@given(
+    st.lists(st.sampled_from(SIGNERS), min_size=1, unique=True),
+    st.booleans(),
+    st.data(),
+)
+def test_verified_key_material_never_grows(signers: list[str], dsse: bool, data: st.DataObject) -> None:
+    envelope = sign_payload({"_type": "link", "name": "x"}, [keys()[n] for n in signers], dsse=dsse)
+    candidates = [keys().pub(name) for name in SIGNERS]
+    base = _distinct(verified_keys(envelope, candidates))
+    assert base == len(signers)
+    spoiled = data.draw(duplicated(envelope))
+    more_keys = data.draw(st.lists(st.sampled_from(candidates), max_size=4))
+    twins = [_twin_key(key) for key in data.draw(st.lists(st.sampled_from(candidates), max_size=2))]
+    assert _distinct(verified_keys(spoiled, [*candidates, *more_keys, *twins])) == base
+
+
+def _threshold_layout(threshold: int, listed: list[PublicKey]) -> dict[str, Any]:
+    layout, _code, _build = base_payloads()
+    layout["keys"] = {key.keyid: key.to_keydict() for key in listed}
+    layout["steps"] = [layout["steps"][1]]  # build alone
+    build = layout["steps"][0]
+    build["pubkeys"], build["threshold"] = [key.keyid for key in listed], threshold
+    build["expected_materials"] = []
+    return layout
+
+
+def _step_passes(layout: dict[str, Any], source: MemorySource) -> bool:
+    from tests.fuzz.chain import sign
+
+    try:
+        verify_layout(
+            sign(layout, "owner"),
+            layout_keys=[keys().pub("owner")],
+            links=source,
+            params=None,
+            run_inspection=None,
+            now=NOW,
+        )
+    except VerificationError:
+        return False
+    return True
+
+
+@PROPERTY
+@given(
+    st.lists(st.sampled_from(SIGNERS), min_size=1, unique=True),
+    st.integers(min_value=1, max_value=4),
+    st.data(),
+)
+def test_listing_a_key_twice_never_meets_a_threshold(
+    signed_by: list[str], threshold: int, data: st.DataObject
+) -> None:
+    """A build step's links signed by ``signed_by``; its keys also listed as twins and copies."""
+    from tests.fuzz.chain import sign
+
+    _layout, _code, build = base_payloads()
+    build["products"] = {}
+    listed = [keys().pub(name) for name in SIGNERS]
+    twins = data.draw(st.lists(st.sampled_from(listed), max_size=3))
+    spelled = [*listed, *[_twin_key(key) for key in twins]]
+    source = MemorySource()
+    for name in signed_by:
+        envelope = sign(build, name)
+        spellings = [key for key in spelled if key.material == keys().pub(name).material]
+        # One link file under every keyid of the signer's key, with a signature entry
+        # labelled with each of those keyids.
+        labelled = tuple(
+            Signature(keyid=key.keyid, sig=envelope.signatures[0].sig) for key in spellings
+        )
+        envelope = replace(envelope, signatures=envelope.signatures + labelled)
+        for key in spellings:
+            source.files[f"build.{key.keyid[:8]}.link"] = envelope
+    honest = threshold <= len(signed_by)
+    layout = _threshold_layout(threshold, list({k.keyid: k for k in spelled}.values()))
+    layout_ok = threshold <= len(SIGNERS)
+    passes = _step_passes(layout, source) if layout_ok else False
+    assert passes == (honest and layout_ok)
+    assert json.dumps(layout)  # the layout stayed plain JSON
