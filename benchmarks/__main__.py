@@ -170,7 +170,8 @@ def hashing_notes(context: Context, rows: Sequence[Row], limit: floor.HashingLim
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
     repeat = args.repeat or (2 if args.quick else 5)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -180,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     limit = floor.measure()
     rows, scaling = run_all(context, args, repeat)
     info = {
+        "command": " ".join(["python -m benchmarks", *argv]),
         "machine": machine(),
         "load_before": load_before,
         "versions": versions(envs),
@@ -201,6 +203,7 @@ def _print(info: dict[str, object], rows: list[Row], scaling: list[Row], notes: 
     m, v = info["machine"], info["versions"]
     assert isinstance(m, dict) and isinstance(v, dict)
     print(f"{m['date']}; {m['cores']} cores, {m['cpu']}; Python {m['python']}; {m['system']}")
+    print(f"command: {info['command']}")
     print(f"load average at the start: {info['load_before']}; at the end: {m['load']}")
     print(
         f"intoto-pip {v['intoto-pip']} vs in-toto {v['in-toto']} and pip {v['pip']}; "

@@ -29,6 +29,8 @@ def _child(request: dict[str, Any]) -> None:
         os.dup2(devnull, 1)
         os.dup2(errors, 2)
         os.execvpe(request["argv"][0], request["argv"], request["env"])
+    except BaseException as exc:
+        os.write(2, f"launcher: cannot start {request['argv'][0]}: {exc}\n".encode())
     finally:
         os._exit(127)
 

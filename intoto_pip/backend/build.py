@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from intoto_pip.backend.config import TABLE, BuildConfig, load_config
-from intoto_pip.backend.delegate import RealBackend, load_backend
+from intoto_pip.backend.delegate import BackendError, RealBackend, load_backend
 from intoto_pip.backend.evidence import EarlierEvidence, check_layout, gather_evidence
 from intoto_pip.backend.key import KEY_ENV, signer_from_environment
 from intoto_pip.backend.recorder import record_materials
@@ -136,7 +136,7 @@ def _run_backend(backend: RealBackend, request: BuildRequest, scratch: Path) -> 
         args.append(request.metadata_directory)
     name = backend.call(hook, *args)
     if not isinstance(name, str) or not (scratch / name).is_file():
-        raise InputError(f"build backend {backend.name!r}: {hook} returned {name!r}, not a file")
+        raise BackendError(f"build backend {backend.name!r}: {hook} returned {name!r}, not a file")
     return name
 
 

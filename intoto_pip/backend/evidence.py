@@ -15,7 +15,7 @@ same file name as the one being signed is replaced by it.
 
 A links folder holds ``<step>.<keyid8>.link`` files (links, or sublayouts signed by a
 functionary) and sublayout link folders ``<step>.<keyid8>/`` (taken whole); other files are
-ignored. Every layout and link is parsed
+ignored (see :func:`intoto_pip.dist.attach.read_links`). Every layout and link is parsed
 before it is embedded, so a broken file fails the build, not the consumer's install.
 """
 

@@ -14,9 +14,11 @@ except, with gitignore-style patterns, those in :data:`MATERIAL_EXCLUDES`:
 The project's ``exclude`` setting adds patterns to this list. Materials are recorded before
 the real backend runs, so whatever it writes into the tree is never a material.
 
-Products follow DESIGN §5 exactly as a verifier computes the final product: the archive's
-members named as in the archive (sdist names keep their ``<name>-<version>/`` prefix), minus
-the in-toto folder and, for wheels, minus ``*.dist-info/RECORD``.
+Products (computed by :func:`intoto_pip.dist.embed.final_products`, from the same code a
+verifier uses) follow DESIGN §5: the archive's members named as in the archive (sdist names
+keep their ``<name>-<version>/`` prefix), minus the in-toto folder and, for wheels, minus
+``*.dist-info/RECORD``. They are hashed from the real backend's archive; embedding only adds
+the in-toto folder and rewrites RECORD, so they are the final archive's products too.
 """
 
 from __future__ import annotations

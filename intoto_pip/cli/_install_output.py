@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 from intoto_pip.cli._archive_report import describe
+from intoto_pip.install.candidates import Candidate, InstallOutcome
 from intoto_pip.install.fetch import Progress
-from intoto_pip.install.pipeline import Candidate, InstallOutcome, ProgressFactory
+from intoto_pip.install.options import ProgressFactory
 
 
 def progress_factory(quiet: bool) -> ProgressFactory | None:

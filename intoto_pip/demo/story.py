@@ -96,10 +96,9 @@ class _Scene:
         folder: str,
         expect: int = 0,
         env: Mapping[str, str] | None = None,
-        show: bool = True,
     ) -> Result:
         result = self.runner.run(argv, folder=folder, env=env)
-        if show and result.output:
+        if result.output:
             self.runner.narrate(Output(text=result.output, important=expect != 0))
         if result.returncode != expect:
             message = f"{shlex.join(argv)!r} exited with {result.returncode}, expected {expect}"
@@ -224,8 +223,8 @@ def _build(scene: _Scene) -> Path:
         "names. It runs the real backend, records what went in (the source tree) and what "
         "came out (the wheel's files), signs that as the 'build' step with the key "
         "INTOTO_PIP_SIGNING_KEY names, and embeds the layout and both links in the wheel. "
-        "(This is the hook 'python -m build --wheel' calls; calling it directly needs no "
-        "network.)"
+        "(pip and 'python -m build' call this same hook; calling it directly keeps the demo "
+        "off the network.)"
     )
     (scene.root / "project" / "dist").mkdir()
     env = {"INTOTO_PIP_SIGNING_KEY": "../bob/bob"}

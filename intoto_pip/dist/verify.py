@@ -19,15 +19,21 @@ import argparse
 import hashlib
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.dist.checked import CheckedArchive, Identity, identify, open_checked
+from intoto_pip.dist.metadata import ArchiveMetadata, MetadataQuery, NoMetadataError, find_metadata
+from intoto_pip.dist.sandbox import PrivateWriter, sandbox
 from intoto_pip.errors import InputError, RuleError, VerificationError
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Artifacts, Link
+from intoto_pip.verify.engine import verify_layout
+from intoto_pip.verify.inspections import InspectionOptions, run_inspection
+from intoto_pip.verify.result import VerificationResult, show_names
 
 DEFAULT_INSPECTION_TIMEOUT = 60.0
 BUILTIN_PARAMS = ("NAME", "VERSION", "ARCHIVE", "PYTHON")
@@ -93,15 +99,13 @@ class ArchiveVerdict:
 
 def verify_archive(path: Path, request: ArchiveVerifyRequest) -> ArchiveVerdict:
     """Verify one archive; a refusal is a verdict, a usage problem an InputError."""
-    from intoto_pip.dist.checked import identify
-
     try:
         identity = identify(path.name)
     except VerificationError as exc:
         return ArchiveVerdict(
             path=path, filename=path.name, name="", version="", verified=False, reason=str(exc)
         )
-    base = ArchiveVerdict(
+    verdict = ArchiveVerdict(
         path=path,
         filename=path.name,
         name=identity.name,
@@ -109,61 +113,35 @@ def verify_archive(path: Path, request: ArchiveVerifyRequest) -> ArchiveVerdict:
         verified=False,
     )
     try:
-        return _verify(path, identity.name, identity.raw_name, base, request)
+        return _verify(path, identity, verdict, request)
     except VerificationError as exc:
-        from intoto_pip.dist.metadata import NoMetadataError
-
-        return _replace(base, reason=str(exc), no_metadata=isinstance(exc, NoMetadataError))
-
-
-def _replace(verdict: ArchiveVerdict, **changes: Any) -> ArchiveVerdict:
-    from dataclasses import replace
-
-    return replace(verdict, **changes)
+        return replace(verdict, reason=str(exc), no_metadata=isinstance(exc, NoMetadataError))
 
 
 def _verify(
-    path: Path, name: str, raw_name: str, base: ArchiveVerdict, request: ArchiveVerifyRequest
+    path: Path, identity: Identity, verdict: ArchiveVerdict, request: ArchiveVerifyRequest
 ) -> ArchiveVerdict:
-    from intoto_pip.dist.checked import open_checked
-    from intoto_pip.dist.metadata import MetadataQuery, find_metadata
-    from intoto_pip.dist.sandbox import sandbox
-
-    trust = request.trust_for(name)
+    trust = request.trust_for(identity.name)
     with open_checked(path) as checked:
-        query = MetadataQuery(
-            archive_path=path,
-            embedded_prefix=checked.embedded_prefix,
-            metadata_dir=request.metadata_dir,
-            metadata_dir_direct=request.metadata_dir_direct,
-            layout_override=trust.layout,
-        )
-        metadata = find_metadata(query, checked)
-        base = _replace(
-            base,
-            mode=metadata.mode,
-            layout_origin=metadata.layout_origin,
-            trust_source=trust.source,
-        )
+        metadata = find_metadata(_query(path, checked, trust, request), checked)
         if not trust.layout_keys:
             raise VerificationError(
-                f"{path.name}: no layout key for project {name!r}: give --layout-key or "
-                "name the project in the policy file"
+                f"{path.name}: no layout key for project {identity.name!r}: give --layout-key "
+                "or name the project in the policy file"
             )
         with sandbox(request.sandbox_parent) as box:
-            if metadata.mode == "embedded":
-                products = checked.extract_products(box)
-            else:
-                products = {path.name: _copy_into(path, box)}
-            params = _params(path.name, raw_name, base.version, request.params)
+            products = _fill_sandbox(path, checked, metadata, box)
+            params = _params(path.name, identity.raw_name, identity.version, request.params)
             result = _run_engine(metadata, trust, params, box, request)
     if not result.inspections:
-        check_final_products(
-            path.name, products, result.summary, result.steps[-1].name if result.steps else ""
-        )
-    return _replace(
-        base,
+        last_step = result.steps[-1].name if result.steps else ""
+        check_final_products(path.name, products, result.summary, last_step)
+    return replace(
+        verdict,
         verified=True,
+        mode=metadata.mode,
+        layout_origin=metadata.layout_origin,
+        trust_source=trust.source,
         layout_keys=result.layout_signers,
         functionaries={step.name: step.signers for step in result.steps},
         inspections=tuple(item.name for item in result.inspections),
@@ -171,11 +149,34 @@ def _verify(
     )
 
 
-def _run_engine(
-    metadata: Any, trust: Trust, params: dict[str, str], box: Path, request: ArchiveVerifyRequest
-) -> Any:
-    from intoto_pip.verify.engine import verify_layout
+def _query(
+    path: Path, checked: CheckedArchive, trust: Trust, request: ArchiveVerifyRequest
+) -> MetadataQuery:
+    return MetadataQuery(
+        archive_path=path,
+        embedded_prefix=checked.embedded_prefix,
+        metadata_dir=request.metadata_dir,
+        metadata_dir_direct=request.metadata_dir_direct,
+        layout_override=trust.layout,
+    )
 
+
+def _fill_sandbox(
+    path: Path, checked: CheckedArchive, metadata: ArchiveMetadata, box: Path
+) -> dict[str, str]:
+    """The final product into the sandbox: members (embedded) or the archive (detached)."""
+    if metadata.mode == "embedded":
+        return checked.extract_products(box)
+    return {path.name: _copy_into(path, box)}
+
+
+def _run_engine(
+    metadata: ArchiveMetadata,
+    trust: Trust,
+    params: dict[str, str],
+    box: Path,
+    request: ArchiveVerifyRequest,
+) -> VerificationResult:
     return verify_layout(
         metadata.envelope(),
         layout_keys=trust.layout_keys,
@@ -187,8 +188,6 @@ def _run_engine(
 
 
 def _inspection_runner(box: Path, timeout: float) -> Callable[[Inspection], Link]:
-    from intoto_pip.verify.inspections import InspectionOptions, run_inspection
-
     options = InspectionOptions(workdir=box, timeout=timeout)
     return lambda inspection: run_inspection(inspection, options)
 
@@ -203,8 +202,6 @@ def _params(filename: str, raw_name: str, version: str, extra: Mapping[str, str]
 
 def _copy_into(path: Path, box: Path) -> str:
     """Copy the archive into the sandbox under its own name; return its sha256."""
-    from intoto_pip.dist.sandbox import PrivateWriter
-
     digest = hashlib.sha256()
 
     def chunks() -> Any:
@@ -221,8 +218,6 @@ def check_final_products(
     filename: str, sandbox: Mapping[str, str], summary: Link, last_step: str
 ) -> None:
     """The built-in final-product check: the sandbox equals the last step's products."""
-    from intoto_pip.verify.result import show_names
-
     expected = _sha256_of(summary.products)
     extra = sorted(set(sandbox) - set(expected))
     missing = sorted(set(expected) - set(sandbox))

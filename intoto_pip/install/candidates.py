@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust, verify_archive
 from intoto_pip.errors import InstallError
@@ -16,6 +17,9 @@ from intoto_pip.install.fetch import FetchedFile, copy_local
 from intoto_pip.install.options import InstallOptions
 from intoto_pip.install.requirements import WheelMeta, read_wheel_meta
 from intoto_pip.install.target import InstalledDist, Target
+
+if TYPE_CHECKING:
+    from intoto_pip.install.installer_step import InstalledFiles
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,7 +50,7 @@ class InstallOutcome:
 
     target: Target
     candidates: tuple[Candidate, ...]
-    installed: tuple[object, ...] = ()
+    installed: tuple[InstalledFiles, ...] = ()
     replaced: tuple[InstalledDist, ...] = ()
     used_pip: bool = False
     dry_run: bool = False
@@ -182,5 +186,3 @@ def broken(fetched: FetchedFile, reason: str) -> Candidate:
         reason=reason,
     )
     return Candidate(fetched=fetched, meta=meta, requested=True, direct=True, verdict=verdict)
-
-

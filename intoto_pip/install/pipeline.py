@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,17 +20,24 @@ from packaging.requirements import Requirement
 
 from intoto_pip.dist.names import canonical_name
 from intoto_pip.errors import InputError, InstallError
-from intoto_pip.install.fetch import Progress, copy_local, fetch_url, private_folder
-from intoto_pip.install.requirements import (
-    check_compatible,
-    read_wheel_meta,
-    unsatisfied,
+from intoto_pip.install.apply import install_all
+from intoto_pip.install.candidates import (
+    Candidate,
+    InstallOutcome,
+    broken,
+    sdist_candidate,
+    verify_candidate,
+    wheel_candidate,
 )
+from intoto_pip.install.fetch import FetchedFile, copy_local, fetch_url, private_folder
+from intoto_pip.install.options import InstallOptions, ProgressFactory
+from intoto_pip.install.requirements import check_compatible, read_wheel_meta, unsatisfied
 from intoto_pip.install.resolve import ResolvedItem, resolve
 from intoto_pip.install.target import Target, probe_target
 
+__all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
+
 ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
-ProgressFactory = Callable[[str], Progress]
 
 
 def run_install(options: InstallOptions) -> InstallOutcome:
@@ -55,7 +62,7 @@ def run_install(options: InstallOptions) -> InstallOutcome:
             check_compatible(candidate.meta, candidate.fetched.filename, target)
         if options.dry_run:
             return outcome
-        return _install(outcome)
+        return install_all(outcome)
     finally:
         from intoto_pip.install.fetch import remove_folder
 
@@ -92,9 +99,9 @@ def _collect_sdist(
 
     link = find_sdist(options.resolve.index_url, requirement, pre=options.resolve.pre)
     fetched = fetch_url(
-        link.url, folder, expected_sha256=link.sha256, progress=_progress(options, link.filename)
+        link.url, folder, expected_sha256=link.sha256, progress=options.progress_for(link.filename)
     )
-    return _sdist_candidate(fetched, folder, target, options, requested=True, direct=False)
+    return _built(fetched, folder, target, options, requested=True, direct=False)
 
 
 def _check_unique(candidates: list[Candidate]) -> None:
@@ -130,10 +137,27 @@ def _split(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
 
 
 def _collect_local(path: Path, folder: Path, target: Target, options: InstallOptions) -> Candidate:
-    fetched = copy_local(path, folder, _progress(options, path.name))
+    fetched = copy_local(path, folder, options.progress_for(path.name))
     if path.name.endswith(".whl"):
-        return _wheel_candidate(fetched, options, requested=True, direct=True)
-    return _sdist_candidate(fetched, folder, target, options, requested=True, direct=True)
+        return wheel_candidate(fetched, options, requested=True, direct=True)
+    return _built(fetched, folder, target, options, requested=True, direct=True)
+
+
+def _built(
+    fetched: FetchedFile,
+    folder: Path,
+    target: Target,
+    options: InstallOptions,
+    *,
+    requested: bool,
+    direct: bool,
+) -> Candidate:
+    def install_into(python: Path, requirements: Sequence[str]) -> None:
+        _install_build_requirements(python, requirements, options)
+
+    return sdist_candidate(
+        fetched, folder, target, options, install_into, requested=requested, direct=direct
+    )
 
 
 def _install_build_requirements(
@@ -199,14 +223,12 @@ def _candidate_for(
         item.url,
         folder,
         expected_sha256=item.sha256,
-        progress=_progress(options, item.url.rsplit("/", 1)[-1]),
+        progress=options.progress_for(item.url.rsplit("/", 1)[-1]),
     )
     from intoto_pip.errors import VerificationError
 
     try:
         meta = read_wheel_meta(fetched.path)
     except VerificationError as exc:
-        return _broken(fetched, str(exc))
-    return _verify(fetched, meta, options, requested=item.requested, direct=item.is_direct)
-
-
+        return broken(fetched, str(exc))
+    return verify_candidate(fetched, meta, options, requested=item.requested, direct=item.is_direct)

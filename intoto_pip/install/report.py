@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from intoto_pip.install.candidates import Candidate, InstallOutcome
 from intoto_pip.install.installer_step import InstalledFiles
-from intoto_pip.install.pipeline import Candidate, InstallOutcome
 
 REPORT_VERSION = 1
 
@@ -43,7 +43,7 @@ def _candidate(candidate: Candidate, installed: dict[str, InstalledFiles]) -> di
 
 
 def build_report(outcome: InstallOutcome) -> dict[str, Any]:
-    installed = {item.name: item for item in outcome.installed if isinstance(item, InstalledFiles)}
+    installed = {item.name: item for item in outcome.installed}
     target = outcome.target
     return {
         "version": REPORT_VERSION,

@@ -376,3 +376,27 @@ def test_ecdsa_builds_differ_only_in_signature_bytes(
     second_link = parse_envelope(two[link], what="2")
     assert first_link.payload == second_link.payload
     assert first_link.signatures != second_link.signatures
+
+
+def test_a_consumer_building_the_sdist_without_a_key_gets_the_earlier_evidence(
+    signing: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sdist = build("sdist", tmp_path / "out")
+    unpacked = unpack_sdist(sdist, tmp_path / "unpacked")
+    monkeypatch.chdir(unpacked)
+    monkeypatch.delenv("INTOTO_PIP_SIGNING_KEY")
+    with pytest.warns(EvidenceWarning, match="INTOTO_PIP_SIGNING_KEY"):
+        wheel = build("wheel", tmp_path / "consumer")
+    files = in_toto_files(wheel, WHEEL_INTOTO)
+    # The sdist's build link describes the sdist: it is not passed off as the wheel's.
+    assert sorted(files) == sorted(["root.layout", link_file("test", signing.other)[0]])
+
+
+def test_a_configured_links_folder_that_is_missing_is_named(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    for path in sorted((project / "in-toto/links").iterdir()):
+        path.unlink()
+    (project / "in-toto/links").rmdir()
+    with pytest.raises(InputError, match=r"links folder .*in-toto/links not found"):
+        build("wheel", tmp_path / "out")

@@ -170,3 +170,9 @@ def test_launcher_measures_a_process_and_reports_its_failure(tmp_path: Path) -> 
     assert 0 < sample.seconds < 10
     # A bare interpreter needs a few MiB; far more would mean the runner's memory leaked in.
     assert 1_000 < sample.max_rss_kib < 100_000
+
+
+def test_launcher_reports_a_program_it_cannot_start(tmp_path: Path) -> None:
+    missing = Invocation(argv=(str(tmp_path / "no-such-program"),), cwd=tmp_path, env={})
+    with Launcher() as launcher, pytest.raises(CommandFailed, match="exited 127: launcher: cannot"):
+        launcher.run("gone", missing)

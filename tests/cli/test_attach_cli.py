@@ -167,3 +167,30 @@ def test_attach_as_a_subprocess_honours_source_date_epoch(tmp_path: Path, keys: 
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     with zipfile.ZipFile(wheel) as archive:
         assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+
+
+def test_sublayout_folders_are_attached_whole_and_other_files_ignored(
+    tmp_path: Path, keys: Keys, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": b"X = 1\n"})
+    layout, links = evidence_for(wheel, keys, tmp_path / "meta")
+    # A "test" step carried out under a sublayout signed by its functionary.
+    keyid8 = keys.other.public.keyid[:8]
+    (links / f"test.{keyid8}.link").write_bytes(
+        layout_bytes(keys.other, [("unit", [keys.builder])])
+    )
+    inner = links / f"test.{keyid8}"
+    inner.mkdir()
+    name, data = link_file("unit", keys.builder)
+    (inner / name).write_bytes(data)
+    (inner / "notes.txt").write_text("ignored")
+    (links / ".build.12345678.link-unfinished").write_text("ignored")
+    assert main(["attach", str(wheel), "--layout", str(layout), "--link-dir", str(links)]) == 0
+    assert sorted(in_toto_files(wheel, WHEEL_INTOTO)) == sorted(
+        [
+            "root.layout",
+            f"test.{keyid8}.link",
+            f"test.{keyid8}/{name}",
+            link_file("build", keys.builder)[0],
+        ]
+    )

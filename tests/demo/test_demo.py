@@ -21,11 +21,11 @@ from intoto_pip.demo.narration import Event, Shell
 SWAPPED = "greeting/__init__.py"
 
 
-def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+def _demo(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
     return subprocess.run(
-        [sys.executable, "-m", "intoto_pip.cli.main", "demo", *args],
+        [*prefix, sys.executable, "-m", "intoto_pip.cli.main", "demo", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -59,6 +59,24 @@ def test_demo_quiet_prints_only_the_verdict() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[0].startswith("intoto-pip demo: the story went as told")
     assert len(done.stdout.splitlines()) == 1
+
+
+def _offline_prefix() -> tuple[str, ...]:
+    """``unshare -rn``: run in a new network namespace with no interfaces but loopback."""
+    prefix = ("unshare", "-rn")
+    try:
+        probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
+    except OSError:
+        probe = None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("unshare -rn (user and network namespaces) is not available here")
+    return prefix
+
+
+@pytest.mark.slow
+def test_demo_needs_no_network() -> None:
+    done = _demo("-q", prefix=_offline_prefix())
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.slow
