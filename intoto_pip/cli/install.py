@@ -36,7 +36,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("requirements", nargs="*", metavar="REQ_OR_ARCHIVE")
+    p.add_argument(
+        "requirements",
+        nargs="*",
+        metavar="REQ_OR_ARCHIVE",
+        help="requirement (as pip takes it) or a local wheel/sdist file",
+    )
     _add_pip_options(p)
     _add_target_options(p)
     _add_trust_options(p)
@@ -46,14 +51,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _add_pip_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("resolution (passed to pip)")
-    g.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
-    g.add_argument("-i", "--index-url", metavar="URL")
-    g.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
-    g.add_argument("-f", "--find-links", action="append", default=[], metavar="URL")
-    g.add_argument("--no-index", action="store_true")
-    g.add_argument("--no-deps", action="store_true")
-    g.add_argument("-U", "--upgrade", action="store_true")
-    g.add_argument("--pre", action="store_true")
+    g.add_argument(
+        "-r", "--requirement", action="append", default=[], metavar="FILE", help="requirements file"
+    )
+    g.add_argument("-i", "--index-url", metavar="URL", help="base URL of the package index")
+    g.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL", help="another index"
+    )
+    g.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a folder or page of archive links",
+    )
+    g.add_argument("--no-index", action="store_true", help="ignore the package index")
+    g.add_argument("--no-deps", action="store_true", help="do not install dependencies")
+    g.add_argument("-U", "--upgrade", action="store_true", help="upgrade to the newest versions")
+    g.add_argument("--pre", action="store_true", help="include pre-release versions")
     g.add_argument(
         "--no-binary",
         action="append",
@@ -99,7 +115,13 @@ def _add_trust_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="accept this project without in-toto metadata (or :all:)",
     )
-    g.add_argument("--inspection-timeout", type=float, default=60.0, metavar="S")
+    g.add_argument(
+        "--inspection-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds an inspection may run (default: 60)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

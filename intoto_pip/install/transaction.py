@@ -20,13 +20,21 @@ from intoto_pip.errors import InstallError
 class Transaction:
     """A journal of changes to the target; use as a context manager or call commit/rollback."""
 
-    backup_root: Path = field(
-        default_factory=lambda: Path(tempfile.mkdtemp(prefix="intoto-pip-backup-"))
-    )
+    backup_parent: Path | None = None  # where the private backup folder is made, when needed
     written: list[Path] = field(default_factory=list)
     created_dirs: list[Path] = field(default_factory=list)
     moved: list[tuple[Path, Path]] = field(default_factory=list)
     removed_dirs: list[tuple[Path, int]] = field(default_factory=list)
+    _backup: Path | None = None
+
+    @property
+    def backup_root(self) -> Path:
+        """A private folder for moved files, made on first use (most installs move nothing)."""
+        if self._backup is None:
+            self._backup = Path(
+                tempfile.mkdtemp(prefix="intoto-pip-backup-", dir=self.backup_parent)
+            )
+        return self._backup
 
     def make_parents(self, path: Path) -> None:
         """Create ``path``'s missing parent folders, remembering each one."""
@@ -77,13 +85,18 @@ class Transaction:
         for original, backup in reversed(self.moved):
             _try(problems, _restore, original, backup)
         if not problems:
-            shutil.rmtree(self.backup_root, ignore_errors=True)
+            self._drop_backup()
         self._clear()
         return problems
 
     def commit(self) -> None:
-        shutil.rmtree(self.backup_root, ignore_errors=True)
+        self._drop_backup()
         self._clear()
+
+    def _drop_backup(self) -> None:
+        if self._backup is not None:
+            shutil.rmtree(self._backup, ignore_errors=True)
+            self._backup = None
 
     def _clear(self) -> None:
         self.written.clear()

@@ -22,8 +22,7 @@ def test_rollback_restores_everything(tmp_path: Path) -> None:
     root = tmp_path / "site"
     _tree(root)
     before = snapshot(root)
-    journal = Transaction(backup_root=tmp_path / "backup")
-    (tmp_path / "backup").mkdir()
+    journal = Transaction(backup_parent=tmp_path)
     journal.move_aside(root / "pkg" / "sub" / "data.txt")
     assert journal.remove_dir_if_empty(root / "pkg" / "sub")
     for path in (root / "pkg" / "old.py", root / "new" / "deep" / "file.py"):
@@ -33,7 +32,7 @@ def test_rollback_restores_everything(tmp_path: Path) -> None:
     assert (root / "pkg" / "old.py").read_text() == "new\n"
     assert journal.rollback() == []
     assert diff(before, snapshot(root)) == []
-    assert not (tmp_path / "backup").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
 def test_commit_keeps_changes_and_drops_backups(tmp_path: Path) -> None:
