@@ -21,7 +21,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="key_action", metavar="show", required=True)
-    show = actions.add_parser("show", help="print {keyid, key} as JSON")
+    show = actions.add_parser(
+        "show",
+        help="print {keyid, key} as JSON",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     show.add_argument("public_key", metavar="PUB", help="PEM public key (SubjectPublicKeyInfo)")
     show.set_defaults(handler=run)
     p.set_defaults(handler=run)

@@ -25,13 +25,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="record_action", metavar="start|stop", required=True)
-    start = actions.add_parser("start", help="sign the materials into an unfinished link")
+    start = actions.add_parser(
+        "start",
+        help="sign the materials into an unfinished link",
+        epilog="example:\n  intoto-pip record start -n edit --signing-key alice -m src/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(start)
     start.add_argument(
         "-m", "--materials", nargs="+", action="extend", default=[], metavar="PATH",
         help="files or folders to record as materials",
     )  # fmt: skip
-    stop = actions.add_parser("stop", help="add the products and write the signed link")
+    stop = actions.add_parser(
+        "stop",
+        help="add the products and write the signed link",
+        epilog="example:\n  intoto-pip record stop -n edit --signing-key alice -p src/ -d links/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(stop)
     stop.add_argument(
         "-p", "--products", nargs="+", action="extend", default=[], metavar="PATH",

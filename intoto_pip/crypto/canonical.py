@@ -3,14 +3,35 @@
 Keys sorted by code point, no whitespace, only backslash and double quote escaped, strings
 otherwise written raw (UTF-8), integers only. Anything else is refused, because a signature
 over a value we cannot encode identically to the reference is a signature we cannot check.
+
+Two encoders give the same bytes. The fast one is json's C encoder (sorted keys, compact
+separators, ``ensure_ascii=False``); its output is used only when it provably equals the
+canonical form, which holds when both of these are true:
+
+* the tree holds only exact ``dict`` (with ``str`` keys), ``list``, ``str``, ``int``, ``bool``
+  and ``None``. The C encoder would write a float, turn an int or bool key into a string,
+  and print an ``int`` subclass with ``int.__repr__`` where the canonical form refuses or
+  calls ``str()``; a walk over the containers (only after the C encoder has proved the tree
+  acyclic) rules all of that out.
+* its text holds no escape but ``\\\\`` and ``\\"``. With ``ensure_ascii=False`` the C
+  encoder escapes exactly three things: backslash, double quote (as the canonical form
+  does) and characters below U+0020 (which the canonical form writes raw).
+
+Anything else goes to the slow encoder, which writes the canonical form or refuses. Lone
+surrogates pass through both encoders raw and are refused when the text becomes UTF-8.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from intoto_pip.errors import MetadataError
+
+_FAST_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+).encode
 
 
 def _encode_str(value: str, out: list[str]) -> None:
@@ -54,11 +75,50 @@ def _encode(value: Any, out: list[str]) -> None:
         raise MetadataError(f"canonical JSON: cannot encode a {type(value).__name__}")
 
 
+def is_plain_json(value: Any) -> bool:
+    """True if ``value`` is built only of exact dict (str keys), list, str, int, bool, None.
+
+    The value must be acyclic (a cycle would make this walk run forever).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif not (kind is str or kind is int or kind is bool or item is None):
+            return False
+    return True
+
+
+def _fast_text(value: Any) -> str | None:
+    """The canonical text from json's C encoder, or None where it could differ."""
+    try:
+        # The C encoder refuses cycles (ValueError) before the walk could loop on one.
+        text = _FAST_ENCODE(value)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if "\\" in text:
+        # Escapes are tokens that each start with a backslash; pairs are removed left to
+        # right, so a remaining backslash starts an escape the canonical form lacks.
+        if "\\" in text.replace("\\\\", "").replace('\\"', ""):
+            return None
+    return text if is_plain_json(value) else None
+
+
 def encode_canonical(value: Any) -> bytes:
     """Return the canonical JSON bytes of ``value`` (UTF-8)."""
-    out: list[str] = []
-    _encode(value, out)
+    text = _fast_text(value)
+    if text is None:
+        out: list[str] = []
+        _encode(value, out)
+        text = "".join(out)
     try:
-        return "".join(out).encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise MetadataError("canonical JSON: a string holds a lone surrogate") from exc

@@ -8,7 +8,10 @@ A case folder (see ``fixtures/adversarial.py``) holds the attack's files and ``e
   ``intoto-pip: error: ...`` for a refusal, on stdout for a pass);
 - ``spawns``: the only commands that may be started (the trusted layout's inspections);
 - ``created``: files that may appear in the working folder (written by those inspections);
-  ``outside``: files they may write beside it; everything else must stay byte for byte;
+  ``outside``: files they may write beside it; everything else must stay byte for byte
+  (``created`` and ``outside`` are fnmatch patterns; ``unchanged`` patterns win over them);
+  ``own_python``: intoto-pip may run its target interpreter (``-I -B``: the probe, and
+  bytecode compilation once verified);
 - optional: ``env`` (variables to set; ``{case}`` and ``{PATH}`` expanded), ``settle``
   (seconds to wait before looking for late writes), ``grow`` ({file: size}, made sparse
   at run time), ``stderr`` (text stderr must contain), ``max_reason`` (cap on the line),
@@ -21,6 +24,7 @@ the run is given, which must be empty afterwards.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -182,9 +186,9 @@ def check_reason(outcome: Outcome, expect: Mapping[str, Any]) -> None:
         assert "error" not in outcome.stderr, where
     else:
         errors = [line for line in outcome.stderr.splitlines() if _is_reason(line)]
-        assert len(errors) == 1, f"expected one error line; {where}"
-        line = errors[0]
-        assert expect["reason"] in line, where
+        naming = [line for line in errors if expect["reason"] in line]
+        assert len(naming) == 1, f"expected one line naming the cause; {where}"
+        line = naming[0]
         assert len(line) <= expect.get("max_reason", MAX_REASON), f"reason too long: {len(line)}"
     if "stderr" in expect:
         assert expect["stderr"] in outcome.stderr, where
@@ -195,9 +199,18 @@ def _is_reason(line: str) -> bool:
     return line.startswith("intoto-pip: error: ") or ": NOT verified: " in line
 
 
+def _own_python(command: list[str]) -> bool:
+    """intoto-pip's own probe of the target interpreter, or its bytecode compilation."""
+    return command[:3] == [sys.executable, "-I", "-B"]
+
+
 def check_spawns(outcome: Outcome, expect: Mapping[str, Any]) -> None:
     allowed = [list(command) for command in expect["spawns"]]
     for command in outcome.spawned:
+        if expect.get("own_python") and _own_python(command):
+            refused = expect["exit"] != 0
+            assert not (refused and "py_compile" in " ".join(command)), "compiled a refused wheel"
+            continue
         assert command in allowed, f"started {command!r}; the trusted layout names {allowed!r}"
 
 
@@ -210,13 +223,20 @@ def check_files(sandbox: Sandbox, before: Tree) -> None:
     assert not (sandbox.box / PWNED).exists() and not (sandbox.work / PWNED).exists(), (
         "a command the trusted layout did not name ran"
     )
-    allowed = {f"work/{name}" for name in sandbox.expect["created"]}
-    allowed |= set(sandbox.expect.get("outside", []))
+    allowed = [f"work/{name}" for name in sandbox.expect["created"]]
+    allowed += sandbox.expect.get("outside", [])
+    kept = [f"work/{name}" for name in sandbox.expect.get("unchanged", [])]
     assert list(sandbox.tmp.iterdir()) == [], "files left in the temp folder"
     changed = sorted(
         name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
     )
-    assert set(changed) <= allowed, f"changed outside what the layout allows: {changed}"
+    unexpected = [
+        name
+        for name in changed
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed)
+        or any(fnmatch.fnmatchcase(name, pattern) for pattern in kept)
+    ]
+    assert not unexpected, f"changed outside what the layout allows: {unexpected}"
 
 
 def run_case(
