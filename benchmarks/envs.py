@@ -78,6 +78,10 @@ def clean_env() -> dict[str, str]:
 def ensure_envs(out: Path, repo: Path, *, log: Log, reinstall: bool = True) -> Envs:
     """Create the environments that are missing; re-install ours when its sources changed."""
     env = clean_env()
+    # No user configuration (an intoto-pip policy file, say) may change what is measured.
+    config = out / "config"
+    config.mkdir(exist_ok=True)
+    env["XDG_CONFIG_HOME"] = str(config)
     ref = _ensure_venv(out / "venv-ref", (REFERENCE_REQUIREMENT,), env=env, log=log)
     pip = _ensure_venv(out / "venv-pip", (), env=env, log=log)
     ours = _ensure_venv(out / "venv-ours", (), env=env, log=log)

@@ -107,7 +107,7 @@ def _report_success(
         print("  The folder was temporary and is gone; --keep DIR keeps every file to look at.")
     else:
         print(f"  Every file is in {kept}/ (keys, layout, links, wheels, venvs).")
-    print("  Next: docs/consumer-guide.md (trust a project), docs/producer-guide.md (sign yours).")
+    print("  Next, in the repository: docs/consumer-guide.md and docs/producer-guide.md.")
 
 
 def _report_failure(exc: Exception, kept: Path | None, style: Style) -> None:

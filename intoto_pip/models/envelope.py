@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 from intoto_pip.crypto.canonical import encode_canonical
 from intoto_pip.crypto.keys import PublicKey, Signer
 from intoto_pip.errors import MetadataError
+from intoto_pip.models._indented_json import dumps_indented
 from intoto_pip.models.strict_json import loads_strict
 
 PAYLOAD_TYPE: Final = "application/vnd.in-toto+json"
@@ -190,9 +191,10 @@ def verified_keys(envelope: Envelope, keys: Sequence[PublicKey]) -> list[PublicK
     return found
 
 
-def _plain_copy(payload: Mapping[str, Any]) -> dict[str, Any]:
-    # A deep copy in JSON's own types, so later changes by the caller cannot reach us.
-    value = json.loads(json.dumps(payload))
+def _plain_copy(canonical: bytes) -> dict[str, Any]:
+    # A deep copy in JSON's own types, so later changes by the caller cannot reach us; read
+    # back from the canonical bytes, which hold control characters raw (hence strict=False).
+    value = json.loads(canonical, strict=False)
     if not isinstance(value, dict):
         raise TypeError("payload must be a JSON object")
     return value
@@ -213,7 +215,7 @@ def sign_payload(payload: Mapping[str, Any], signers: Sequence[Signer], *, dsse:
     """Sign ``payload`` with every signer, in a DSSE envelope or a classic Metablock."""
     # Canonical encoding refuses what we could not read back (floats, non-string keys).
     canonical = encode_canonical(payload)
-    plain = _plain_copy(payload)
+    plain = _plain_copy(canonical)
     if dsse:
         raw = json.dumps(plain, sort_keys=True).encode("utf-8")
         envelope = Envelope(
@@ -256,5 +258,4 @@ def dump_envelope(envelope: Envelope) -> bytes:
         "signatures": [{"keyid": s.keyid, "sig": s.sig.hex()} for s in envelope.signatures],
         "signed": envelope.payload,
     }
-    text = json.dumps(document, indent=1, separators=(",", ": "), sort_keys=True)
-    return text.encode("utf-8")
+    return dumps_indented(document).encode("utf-8")

@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -127,7 +127,7 @@ def prepare(folder: Path, base: Path) -> Sandbox:
 class _RecordingPopen(subprocess.Popen):  # type: ignore[type-arg]
     """Popen that notes every command line started in this process."""
 
-    started: list[list[str]] = []
+    started: ClassVar[list[list[str]]] = []
 
     def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
         command = [args] if isinstance(args, str | bytes) else list(args)
@@ -260,4 +260,3 @@ def run_case(
     check_spawns(outcome, sandbox.expect)
     check_files(sandbox, before)
     return outcome
-

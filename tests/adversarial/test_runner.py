@@ -11,7 +11,7 @@ import pytest
 
 from fixtures.adversarial import OUT
 from fixtures.adversarial_cases.common import Chain, Keys, accepted, inspection, write_case
-from tests.adversarial.runner import Outcome, check_reason, prepare, run_case, snapshot, check_files
+from tests.adversarial.runner import Outcome, check_files, check_reason, prepare, run_case, snapshot
 
 CONTROL = OUT / "metadata" / "reference-written-fields-accepted"
 
@@ -85,7 +85,9 @@ def test_a_file_left_in_the_temp_folder_is_caught(tmp_path: Path) -> None:
 def test_a_traceback_or_two_error_lines_are_caught() -> None:
     expect = {"exit": 1, "reason": "boom"}
     with pytest.raises(AssertionError):
-        check_reason(Outcome(1, "", "Traceback (most recent call last):\nintoto-pip: error: boom\n"), expect)
+        check_reason(
+            Outcome(1, "", "Traceback (most recent call last):\nintoto-pip: error: boom\n"), expect
+        )
     with pytest.raises(AssertionError):
         check_reason(Outcome(1, "", "intoto-pip: error: boom\nintoto-pip: error: boom\n"), expect)
     check_reason(Outcome(1, "", "intoto-pip: error: boom\n"), expect)

@@ -65,7 +65,10 @@ def mutated_tree(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     tree = copy.deepcopy(base)
     parent: Any = tree
     key = draw(st.sampled_from(_children(tree)))
-    while _children(parent[key]) and draw(st.booleans()):
+    while _children(parent[key]):
+        descend: bool = draw(st.booleans())
+        if not descend:
+            break
         parent, key = parent[key], draw(st.sampled_from(_children(parent[key])))
     action = draw(st.sampled_from(["replace", "remove", "add"]))
     if action == "replace":

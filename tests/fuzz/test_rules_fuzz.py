@@ -11,8 +11,25 @@ from intoto_pip.verify.params import substitute
 from tests.fuzz.budget import FUZZ
 
 WORDS = st.sampled_from(
-    ["MATCH", "match", "IN", "in", "WITH", "FROM", "PRODUCTS", "materials", "CREATE", "REQUIRE",
-     "DISALLOW", "*", "src", "build", "", "\x00", "{NAME}"]
+    [
+        "MATCH",
+        "match",
+        "IN",
+        "in",
+        "WITH",
+        "FROM",
+        "PRODUCTS",
+        "materials",
+        "CREATE",
+        "REQUIRE",
+        "DISALLOW",
+        "*",
+        "src",
+        "build",
+        "",
+        "\x00",
+        "{NAME}",
+    ]
 )
 
 

@@ -65,7 +65,9 @@ class Chain:
         return layout, code, build
 
 
-FIELDS = [f"{s} {f}" for s in ("write-code", "build") for f in ("expected_materials", "expected_products")]
+FIELDS = [
+    f"{s} {f}" for s in ("write-code", "build") for f in ("expected_materials", "expected_products")
+]
 NOUNS = [f"{s} {n}" for s in ("write-code", "build") for n in ("materials", "products")]
 CHAINS = st.builds(
     Chain,
@@ -75,7 +77,7 @@ CHAINS = st.builds(
 
 
 def verdict(layout: Mapping[str, Any], code: Mapping[str, Any], build: Mapping[str, Any]) -> str:
-    """"verified", or the refusal's type and message."""
+    """ "verified", or the refusal's type and message."""
     try:
         verify_layout(
             sign(layout, "owner"),

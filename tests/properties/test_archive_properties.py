@@ -27,7 +27,20 @@ from intoto_pip.errors import ArchiveError
 
 PROPERTY = settings(max_examples=200, deadline=None)
 SAFE = ["a", "b", "c", "pkg"]
-HOSTILE = ["A", "..", ".", "", "CON", "nul.txt", "x:y", "caf\u00e9", "cafe\u0301", "c\\d", "a.", "b "]
+HOSTILE = [
+    "A",
+    "..",
+    ".",
+    "",
+    "CON",
+    "nul.txt",
+    "x:y",
+    "caf\u00e9",
+    "cafe\u0301",
+    "c\\d",
+    "a.",
+    "b ",
+]
 # Two safe parts for one hostile: enough accepted archives for the property to bite.
 PARTS = st.one_of(st.sampled_from(SAFE), st.sampled_from(SAFE), st.sampled_from(HOSTILE))
 KINDS = ["file", "file", "file", "dir", "symlink", "hardlink"]
@@ -49,13 +62,20 @@ def zip_bytes(members: list[tuple[str, str]]) -> bytes:
                 info = zipfile.ZipInfo(name + "/" if is_dir else name, (2026, 1, 1, 0, 0, 0))
                 mode = {"dir": stat.S_IFDIR | 0o755, "symlink": stat.S_IFLNK | 0o777}
                 info.external_attr = mode.get(kind, stat.S_IFREG | 0o644) << 16
-                archive.writestr(info, b"" if is_dir else b"target" if kind == "symlink" else name.encode())
+                archive.writestr(
+                    info, b"" if is_dir else b"target" if kind == "symlink" else name.encode()
+                )
     return out.getvalue()
 
 
 def tar_bytes(members: list[tuple[str, str]]) -> bytes:
     out = io.BytesIO()
-    types = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE}
+    types = {
+        "file": tarfile.REGTYPE,
+        "dir": tarfile.DIRTYPE,
+        "symlink": tarfile.SYMTYPE,
+        "hardlink": tarfile.LNKTYPE,
+    }
     with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
         for name, kind in members:
             info = tarfile.TarInfo(name)
@@ -108,13 +128,17 @@ def check(filename: str, data: bytes) -> bool:
 
 @PROPERTY
 @given(MEMBERS)
-def test_zip_accepted_only_if_reference_extraction_writes_the_listing(members: list[tuple[str, str]]) -> None:
+def test_zip_accepted_only_if_reference_extraction_writes_the_listing(
+    members: list[tuple[str, str]],
+) -> None:
     check("demo-1.0-py3-none-any.whl", zip_bytes(members))
 
 
 @PROPERTY
 @given(MEMBERS)
-def test_tar_accepted_only_if_reference_extraction_writes_the_listing(members: list[tuple[str, str]]) -> None:
+def test_tar_accepted_only_if_reference_extraction_writes_the_listing(
+    members: list[tuple[str, str]],
+) -> None:
     check("demo-1.0.tar.gz", tar_bytes(members))
 
 

@@ -34,7 +34,11 @@ def equivalent_name(draw: st.DrawFn, name: str) -> str:
 @st.composite
 def renamed(draw: st.DrawFn) -> tuple[Chain, Chain]:
     chain = draw(CHAINS)
-    noun = draw(st.sampled_from([n for n in NOUNS if chain.artifacts[n]]) if any(chain.artifacts.values()) else st.nothing())
+    noun = draw(
+        st.sampled_from([n for n in NOUNS if chain.artifacts[n]])
+        if any(chain.artifacts.values())
+        else st.nothing()
+    )
     artifacts = chain.artifacts[noun]
     name = draw(st.sampled_from(sorted(artifacts)))
     spelled = draw(equivalent_name(name))
@@ -58,7 +62,9 @@ def test_adding_disallow_all_never_turns_a_refusal_into_a_pass(
     before = verdict(*chain.payloads())
     rules = chain.rules[field]
     at = data.draw(st.integers(min_value=0, max_value=len(rules)))
-    stricter = Chain({**chain.rules, field: [*rules[:at], ["DISALLOW", "*"], *rules[at:]]}, chain.artifacts)
+    stricter = Chain(
+        {**chain.rules, field: [*rules[:at], ["DISALLOW", "*"], *rules[at:]]}, chain.artifacts
+    )
     after = verdict(*stricter.payloads())
     if before != "verified":
         assert after != "verified"

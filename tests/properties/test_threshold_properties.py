@@ -70,7 +70,9 @@ def duplicated(draw: st.DrawFn, envelope: Envelope) -> Envelope:
     st.booleans(),
     st.data(),
 )
-def test_verified_key_material_never_grows(signers: list[str], dsse: bool, data: st.DataObject) -> None:
+def test_verified_key_material_never_grows(
+    signers: list[str], dsse: bool, data: st.DataObject
+) -> None:
     envelope = sign_payload({"_type": "link", "name": "x"}, [keys()[n] for n in signers], dsse=dsse)
     candidates = [keys().pub(name) for name in SIGNERS]
     base = _distinct(verified_keys(envelope, candidates))
