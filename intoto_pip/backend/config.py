@@ -54,8 +54,8 @@ def load_config(project_dir: Path) -> BuildConfig:
     return BuildConfig(
         project_dir=project_dir,
         backend=_backend_name(table),
-        layout=project_dir / _get(table, "layout", str, DEFAULT_LAYOUT),
-        links=None if links is None else project_dir / links,
+        layout=_inside(project_dir, "layout", _get(table, "layout", str, DEFAULT_LAYOUT)),
+        links=None if links is None else _inside(project_dir, "links", links),
         step=_step_name(table),
         require_signature=_get(table, "require-signature", bool, False),
         exclude=_patterns(table),
@@ -82,6 +82,15 @@ def _get(table: dict[str, Any], key: str, kind: type[_T], default: _T) -> _T:
     if type(value) is not kind and value is not default:
         raise InputError(f"pyproject.toml: {TABLE} {key}: expected a {kind.__name__}")
     return value
+
+
+def _inside(project_dir: Path, key: str, value: str) -> Path:
+    """``value`` below ``project_dir``, links resolved: a consumer building an sdist must not
+    have the backend read (and embed) files from elsewhere on the building machine."""
+    path = project_dir / value
+    if not path.resolve().is_relative_to(project_dir.resolve()):
+        raise InputError(f"pyproject.toml: {TABLE} {key}: {value!r} is outside the project folder")
+    return path
 
 
 def _backend_name(table: dict[str, Any]) -> str:

@@ -49,6 +49,10 @@ def gather_evidence(config: BuildConfig) -> EarlierEvidence:
     """Read the layout and earlier links; InputError when a configured path is unusable."""
     fallback = config.project_dir / SDIST_INTOTO_DIR
     layout_path = _first_file(config.layout, fallback / LAYOUT_NAME)
+    for path in (fallback, layout_path):
+        # Configured paths are checked in load_config; .in-toto/ could be a link too.
+        if path is not None and not path.resolve().is_relative_to(config.project_dir.resolve()):
+            raise InputError(f"{path}: links to outside the project folder")
     if config.links is not None and config.links.is_dir():
         links = read_links(config.links)
     elif fallback.is_dir():

@@ -40,6 +40,16 @@ def _refusal(candidate: Candidate) -> str:
     return f"intoto-pip: error: {line}"
 
 
+def _unverified(candidate: Candidate, dry_run: bool) -> str:
+    from intoto_pip.install.candidates import UNCHECKED_METADATA
+
+    done = "would be installed" if dry_run else "installed"
+    line = f"intoto-pip: warning: {candidate.meta.name} {done} WITHOUT verification"
+    if UNCHECKED_METADATA in candidate.verdict.reason:
+        line += f" ({UNCHECKED_METADATA}; give --layout-key or a policy entry to verify it)"
+    return line
+
+
 def show(outcome: InstallOutcome, *, quiet: bool) -> int:
     """Print the outcome; the exit code: 1 when anything was refused, else 0."""
     refused = outcome.refused
@@ -47,8 +57,7 @@ def show(outcome: InstallOutcome, *, quiet: bool) -> int:
         if candidate in refused:
             print(_refusal(candidate), file=sys.stderr)
         elif candidate.allowed_unverified:
-            name = candidate.meta.name
-            print(f"intoto-pip: warning: {name} installed WITHOUT verification", file=sys.stderr)
+            print(_unverified(candidate, outcome.dry_run), file=sys.stderr)
         elif not quiet:
             print(describe(candidate.verdict), file=sys.stderr)
     if refused:

@@ -131,11 +131,26 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.requirements and not args.requirement:
         raise InputError("nothing to install: give requirements, archives or -r FILE")
+    _check_report_destination(args.report)
     options = _options(args)
     outcome = run_install(options)
     if args.report:
         output.write_report(args.report, outcome)
     return output.show(outcome, quiet=args.quiet)
+
+
+def _check_report_destination(report: str | None) -> None:
+    """Fail before installing, not after, when the report cannot be written there."""
+    import os
+    from pathlib import Path
+
+    from intoto_pip.errors import InputError
+
+    if report is None or report == "-":
+        return
+    folder = Path(report).absolute().parent
+    if Path(report).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InputError(f"--report {report}: cannot write a file there")
 
 
 def _options(args: argparse.Namespace) -> InstallOptions:

@@ -6,12 +6,14 @@ Subcommand modules import only argparse at module level and load the library ins
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
 
 from intoto_pip import __version__
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 # subcommand -> module exposing add_parser(subparsers) and run(args) -> int
 COMMANDS: dict[str, str] = {
@@ -30,7 +32,12 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that subcommand's (start-up: one module imported)."""
+    # Imported here, not at module level: ``--version`` must not pay for argparse.
+    import argparse
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="intoto-pip",
         description="in-toto supply-chain verification for Python packages.",
@@ -41,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show tracebacks for unexpected errors"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS.values():
+    for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -52,13 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen_command(args: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, if it is a known one (top-level options
+    take no value, so it is the first argument that is not an option)."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list in (["--version"], ["-V"]):
         # Fast path: no parser construction, no subcommand imports.
         print(f"intoto-pip {__version__}")
         return 0
-    parser = build_parser()
+    parser = build_parser(_chosen_command(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()

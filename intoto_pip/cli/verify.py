@@ -129,9 +129,9 @@ def _run_folder_mode(args: argparse.Namespace) -> int:
     from intoto_pip.errors import IntotoPipError
     from intoto_pip.verify.folder import verify_folder
 
-    options = _folder_options(args)
     try:
-        result = verify_folder(options)
+        # Options inside: with --json, a bad key file or flag still prints a JSON report.
+        result = verify_folder(_folder_options(args))
     except IntotoPipError as exc:
         if args.json:
             report = {"verified": False, "error": str(exc), "exit_code": exc.exit_code}

@@ -102,6 +102,11 @@ def _read_at(file: BinaryIO, offset: int, size: int, where: str) -> bytes:
     return data
 
 
+def _read_some(file: BinaryIO, offset: int) -> bytes:
+    file.seek(offset)
+    return file.read(CHUNK)
+
+
 class _Reader(Protocol):
     members: tuple[Member, ...]
     directories: tuple[str, ...]
@@ -786,6 +791,14 @@ class SafeArchive:
         an ArchiveError can surface from either iterator.
         """
         yield from self._contents(select)
+
+    def raw_chunks(self) -> Iterator[bytes]:
+        """The archive file's own bytes, read from the file opened and checked, never from the
+        path again (someone may have replaced the file at that path since)."""
+        position = 0
+        while chunk := _read_some(self._file, position):
+            position += len(chunk)
+            yield chunk
 
     def sha256_of_members(self) -> dict[str, str]:
         """{name: sha256 hex} of every regular member, in archive order; writes nothing."""

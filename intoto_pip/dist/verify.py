@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,7 +167,7 @@ def _fill_sandbox(
     """The final product into the sandbox: members (embedded) or the archive (detached)."""
     if metadata.mode == "embedded":
         return checked.extract_products(box)
-    return {path.name: _copy_into(path, box)}
+    return {path.name: _copy_into(checked, box)}
 
 
 def _run_engine(
@@ -200,17 +200,17 @@ def _params(filename: str, raw_name: str, version: str, extra: Mapping[str, str]
     return {**params, **extra}
 
 
-def _copy_into(path: Path, box: Path) -> str:
-    """Copy the archive into the sandbox under its own name; return its sha256."""
+def _copy_into(checked: CheckedArchive, box: Path) -> str:
+    """Copy the archive checked (its open file, not its path) into the sandbox under its own
+    name; return its sha256."""
     digest = hashlib.sha256()
 
-    def chunks() -> Any:
-        with path.open("rb") as source:
-            while chunk := source.read(1024 * 1024):
-                digest.update(chunk)
-                yield chunk
+    def chunks() -> Iterator[bytes]:
+        for chunk in checked.archive.raw_chunks():
+            digest.update(chunk)
+            yield chunk
 
-    PrivateWriter(box).write(path.name, chunks())
+    PrivateWriter(box).write(checked.archive.filename, chunks())
     return digest.hexdigest()
 
 

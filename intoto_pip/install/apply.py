@@ -12,7 +12,16 @@ from intoto_pip.install.requirements import dependency_order
 
 
 def install_all(outcome: InstallOutcome) -> InstallOutcome:
-    """Install every candidate in dependency order, in one transaction: all or nothing."""
+    """Install every candidate in dependency order, in one transaction: all or nothing.
+
+    Under the target's lock: another intoto-pip run's rollback cannot remove our files."""
+    from intoto_pip.install.lock import target_lock
+
+    with target_lock(outcome.target):
+        return _install_locked(outcome)
+
+
+def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
     from intoto_pip.install.installer_step import (
         WheelToInstall,
         install_wheel,

@@ -75,7 +75,7 @@ def verify_candidate(
     trust = options.policy.trust_for(meta.name, options.layout_keys)
     if allowed and not trust.layout_keys:
         verdict = _checked_only(fetched, meta)
-        if verdict.reason != ALLOWED_REASON:
+        if not verdict.reason.startswith(ALLOWED_REASON):
             return Candidate(
                 fetched=fetched, meta=meta, requested=requested, direct=direct, verdict=verdict
             )
@@ -98,6 +98,8 @@ def verify_candidate(
 
 
 ALLOWED_REASON = "not verified: allowed by --allow-unverified"
+# Allowed, but it carries evidence nobody checked: the user should know (a key would check it).
+UNCHECKED_METADATA = "its in-toto metadata was not checked: no layout key for this project"
 
 
 def _checked_only(fetched: FetchedFile, meta: WheelMeta) -> ArchiveVerdict:
@@ -108,8 +110,9 @@ def _checked_only(fetched: FetchedFile, meta: WheelMeta) -> ArchiveVerdict:
 
     reason = ALLOWED_REASON
     try:
-        with open_checked(fetched.path):
-            pass
+        with open_checked(fetched.path) as checked:
+            if any(name.startswith(checked.embedded_prefix) for name in checked.names()):
+                reason += f" ({UNCHECKED_METADATA})"
     except VerificationError as exc:
         reason = str(exc)
     return ArchiveVerdict(

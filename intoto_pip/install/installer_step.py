@@ -131,9 +131,11 @@ def _record_digest(data: bytes) -> str:
 
 
 def _run_compiler(python: str, jobs: list[tuple[str, str]]) -> None:
+    # -S: no site import, so no .pth file (of the wheel being installed, or any other) runs
+    # mid-installation, where what it did could not be rolled back. py_compile needs no site.
     try:
         subprocess.run(
-            [python, "-I", "-B", "-c", _COMPILE],
+            [python, "-I", "-B", "-S", "-c", _COMPILE],
             input=json.dumps(jobs).encode(),
             capture_output=True,
             timeout=COMPILE_TIMEOUT,

@@ -31,6 +31,7 @@ from intoto_pip.install.candidates import (
 )
 from intoto_pip.install.fetch import FetchedFile, copy_local, fetch_url, private_folder
 from intoto_pip.install.options import InstallOptions, ProgressFactory
+from intoto_pip.install.pip_inputs import check_pip_inputs
 from intoto_pip.install.requirements import check_compatible, read_wheel_meta, unsatisfied
 from intoto_pip.install.resolve import ResolvedItem, resolve
 from intoto_pip.install.target import Target, probe_target
@@ -45,6 +46,8 @@ def run_install(options: InstallOptions) -> InstallOutcome:
     target = probe_target(options.python, target_dir=options.target_dir, prefix=options.prefix)
     _check_managed(target, options)
     local_paths, requirements = _split(options.requirements)
+    # Before anything else: nothing handed to pip may make it build (and so run) a distribution.
+    check_pip_inputs(requirements, options.resolve.requirement_files)
     folder = private_folder()
     try:
         local = [_collect_local(path, folder, target, options) for path in local_paths]
@@ -97,6 +100,12 @@ def _collect_sdist(
 ) -> Candidate:
     from intoto_pip.install.simple_api import find_sdist
 
+    if options.resolve.no_index and not options.resolve.index_url:
+        # find_sdist would otherwise fall back to PyPI, which --no-index rules out.
+        raise InputError(
+            f"--no-binary {requirement.name}: the sdist is fetched from the index, and "
+            "--no-index leaves none: give --index-url or the sdist file itself"
+        )
     link = find_sdist(options.resolve.index_url, requirement, pre=options.resolve.pre)
     fetched = fetch_url(
         link.url, folder, expected_sha256=link.sha256, progress=options.progress_for(link.filename)
@@ -174,7 +183,10 @@ def _install_build_requirements(
         dry_run=False,
         no_binary=frozenset(),
     )
-    outcome = run_install(nested)
+    try:
+        outcome = run_install(nested)
+    except InputError as exc:  # the sdist's requirements, not the user's command line
+        raise InstallError(f"build requirements {', '.join(requirements)}: {exc}") from exc
     for candidate in outcome.refused:
         raise InstallError(
             f"build requirement {candidate.origin.filename} refused: {candidate.verdict.reason}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intoto_pip.errors import InputError, InstallError
+from intoto_pip.errors import InputError
 
 PROBE_TIMEOUT = 60.0
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
@@ -172,10 +172,11 @@ def _run_probe(python: Path, mode: str, where: str) -> dict[str, Any]:
         raise InputError(f"--python {python}: probing the interpreter failed: {last}")
     try:
         info = json.loads(done.stdout)
-    except ValueError as exc:
-        raise InstallError(f"--python {python}: unreadable probe output") from exc
+    except ValueError:
+        info = None
     if not isinstance(info, dict):
-        raise InstallError(f"--python {python}: unreadable probe output")
+        # The user named something that ran but is not a Python: a usage error (exit 2).
+        raise InputError(f"--python {python}: does not answer like a Python interpreter")
     return info
 
 

@@ -23,7 +23,7 @@ import pytest
 from fixtures.adversarial import OUT
 from intoto_pip.cli.main import main
 from intoto_pip.install import installer_step
-from tests.adversarial.runner import KEYS, Tree, snapshot
+from tests.adversarial.runner import KEYS, Tree, leftovers, snapshot
 
 UPGRADE = OUT / "install" / "upgrade-replaces-old-files"
 V10 = UPGRADE / "demo-1.0-py3-none-any.whl"
@@ -111,7 +111,7 @@ def test_failure_on_the_nth_file_restores_the_target(
     errors = [line for line in captured.err.splitlines() if "No space left" in line]
     assert len(errors) == 1 and errors[0].startswith("intoto-pip: error: "), captured.err
     assert snapshot(target) == before, "the target was not restored byte for byte"
-    assert list(private_tmp.iterdir()) == [], "a backup or sandbox folder was left behind"
+    assert leftovers(private_tmp) == [], "a backup or sandbox folder was left behind"
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -133,6 +133,7 @@ def _record_matches(site: Path) -> None:
     for row in record:
         path, digest, _size = row.rsplit(",", 2)
         listed.add(path)
+        assert (site / path).is_file(), f"{path} is in RECORD but missing"
         if digest:
             assert record_hash((site / path).read_bytes()) == digest, path
     for file in (site / "demo").rglob("*"):
@@ -140,43 +141,63 @@ def _record_matches(site: Path) -> None:
             assert str(file.relative_to(site)) in listed, f"{file} is not in RECORD"
 
 
+def _venv(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    return folder / "bin" / "python"
+
+
 @pytest.mark.slow
-def test_the_same_wheel_installed_twice_at_once_into_one_venv(tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    tmp = tmp_path / "tmp"
-    tmp.mkdir(mode=0o700)
-    for _round in range(2):
-        runs = [
-            subprocess.Popen(
-                _command(V10, "--python", str(python)),
-                env=_env(tmp),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
-        for code, _out, err in results:
-            assert "Traceback" not in err, err
-            assert code in (0, 1), err
-            if code:
-                assert len([ln for ln in err.splitlines() if ": error: " in ln]) >= 1, err
-        assert any(code == 0 for code, _out, _err in results), results
-        left = sorted(path.name for path in tmp.iterdir())
-        assert left == [], f"left behind: {left}; runs: {results}"
-    site = next((venv / "lib").glob("python3*/site-packages"))
+def test_the_same_wheel_installed_twice_at_once_into_one_venv(
+    tmp_path: Path,
+    private_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Install A is paused at its 3rd file while install B (another process) runs; then A's
+    6th write fails and A rolls back. B must end with a complete, consistent installation:
+    either it waited for A (a lock), or A's rollback left B's files alone.
+
+    Found by this suite: without the target lock (install/lock.py), B reported success and
+    A's rollback then deleted B's files, leaving a broken environment."""
+    python = _venv(tmp_path / "venv")
+    other: list[subprocess.Popen[str]] = []
+    original = installer_step.RecordingDestination.write_to_fs
+    calls = 0
+
+    def write_to_fs(destination: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            other.append(_start(_command(V10, "--python", str(python)), private_tmp))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                other[0].wait(timeout=10)  # a lock would keep it waiting: go on
+        if calls == 6:
+            raise OSError(errno.ENOSPC, "No space left on device (injected)")
+        return original(destination, *args, **kwargs)
+
+    monkeypatch.setattr(installer_step.RecordingDestination, "write_to_fs", write_to_fs)
+    assert main(_args(V10, "--python", str(python))) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    _out, err = other[0].communicate(timeout=120)
+    assert other[0].returncode == 0, err
+    assert "Traceback" not in err
+    site = next((tmp_path / "venv" / "lib").glob("python3*/site-packages"))
     _record_matches(site)
-    check = subprocess.run(
-        [str(python), "-c", "import demo; print(demo.GREETING)"],
-        capture_output=True,
+
+
+def _start(command: list[str], tmp: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command,
+        env=_env(tmp),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         text=True,
-        check=False,
     )
-    assert check.stdout.strip() == "hello from a verified package", check.stderr
+
+
+def _unlocked(tree: Tree) -> Tree:
+    return {k: v for k, v in tree.items() if not k.startswith("intoto-pip-locks-")}
 
 
 def _orphans(under: Path) -> Iterator[int]:
@@ -225,8 +246,8 @@ def test_a_dirty_sandbox_from_a_killed_run_changes_nothing(tmp_path: Path) -> No
     killed.wait(timeout=30)
     _kill_all(inspection)  # SIGKILL cannot be handled: the orphan is ours to end
     assert not target.exists(), "a killed verification wrote into the target"
-    leftovers = snapshot(tmp)
-    assert leftovers, "the killed run was expected to leave its private folders"
+    dirty = _unlocked(snapshot(tmp))
+    assert dirty, "the killed run was expected to leave its private folders"
     result = subprocess.run(
         _command(V10, "--target", str(target)),
         env=_env(tmp),
@@ -236,7 +257,7 @@ def test_a_dirty_sandbox_from_a_killed_run_changes_nothing(tmp_path: Path) -> No
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert snapshot(tmp) == leftovers, "the next run touched or reused the dirty sandbox"
+    assert _unlocked(snapshot(tmp)) == dirty, "the next run touched or reused the dirty sandbox"
     assert (target / "demo" / "util.py").read_bytes().startswith(b"def double")
 
 
@@ -256,7 +277,7 @@ def _terminated_run(tmp_path: Path) -> tuple[Path, Tree, list[int]]:
     time.sleep(0.2)
     left = [pid for pid in inspection if Path(f"/proc/{pid}").exists()]
     _kill_all(left)
-    return tmp, snapshot(tmp), left
+    return tmp, _unlocked(snapshot(tmp)), left
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the inspection through /proc")

@@ -67,3 +67,36 @@ def test_mistakes_are_refused_by_name(tmp_path: Path, table: str, message: str) 
 def test_a_missing_pyproject_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"pyproject\.toml: cannot be read"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("layout", "/etc/passwd"),
+        ("layout", "../../outside.layout"),
+        ("links", "/root/.ssh"),
+        ("links", "meta/../../elsewhere"),
+        ("layout", "escape/root.layout"),  # through a symbolic link
+    ],
+)
+def test_evidence_paths_stay_inside_the_project(tmp_path: Path, key: str, value: str) -> None:
+    """An sdist's pyproject.toml cannot make the backend read (and embed) files from
+    elsewhere on the machine that builds it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "escape").symlink_to(tmp_path)
+    table = f'[tool.intoto-pip.build]\nbackend = "x"\n{key} = "{value}"\n'
+    with pytest.raises(InputError, match=f"{key}: .* outside the project folder"):
+        load_config(write(project, table))
+
+
+def test_an_in_toto_folder_linking_outside_is_refused(tmp_path: Path) -> None:
+    from intoto_pip.backend.evidence import gather_evidence
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (project / ".in-toto").symlink_to(tmp_path / "elsewhere")
+    config = load_config(write(project, '[tool.intoto-pip.build]\nbackend = "x"\n'))
+    with pytest.raises(InputError, match="outside the project folder"):
+        gather_evidence(config)

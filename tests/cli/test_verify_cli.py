@@ -204,6 +204,65 @@ def test_usage_errors_exit_2(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_expired_layout_exit_1(
+    chain_dir: Path, owner: KeyPair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from intoto_pip.models.envelope import sign_payload
+
+    document = json.loads((chain_dir / "root.layout").read_text())
+    document["signed"]["expires"] = "2001-01-01T00:00:00Z"
+    (chain_dir / "root.layout").write_bytes(
+        dump_envelope(sign_payload(document["signed"], [owner.signer], dsse=False))
+    )
+    assert main(["verify", "-l", "root.layout", "-k", str(owner.public_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "intoto-pip: error: layout expired at 2001-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not a PEM public key"),
+        (b"\x00\xff not a key", "not a PEM public key"),
+    ],
+    ids=["bad-pem", "garbage"],
+)
+def test_unusable_key_file_exit_2(
+    chain_dir: Path, content: bytes, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (chain_dir / "bad.pub").write_bytes(content)
+    assert main(["verify", "-l", "root.layout", "-k", "bad.pub"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_layout_path_that_is_a_folder_exit_2(
+    chain_dir: Path, owner: KeyPair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (chain_dir / "folder.layout").mkdir()
+    assert main(["verify", "-l", "folder.layout", "-k", str(owner.public_path)]) == 2
+    assert "folder.layout: cannot be read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-l", "root.layout", "-k", "missing.pub"],
+        ["-l", "root.layout", "-k", "KEY", "--param", "FILE=*"],
+        ["-l", "missing.layout", "-k", "KEY"],
+    ],
+    ids=["key-file", "param", "layout-file"],
+)
+def test_json_report_on_usage_errors(
+    chain_dir: Path, owner: KeyPair, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: errors in the options (key files, --param) printed no JSON at all.
+    args = [str(owner.public_path) if arg == "KEY" else arg for arg in args]
+    assert main(["verify", *args, "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["verified"] is False and report["exit_code"] == 2 and report["error"]
+
+
 def test_timeout_flag_reaches_inspections(
     tmp_path: Path,
     owner: KeyPair,

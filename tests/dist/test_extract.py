@@ -157,3 +157,17 @@ def test_sandbox_is_private_and_removed(tmp_path: Path) -> None:
         assert box.parent == tmp_path
         (box / "f").write_text("x")
     assert not box.exists()
+
+
+def test_raw_bytes_come_from_the_file_checked_not_the_path(tmp_path: Path) -> None:
+    """Detached mode copies the archive into the sandbox: the copy must be the file that was
+    checked, even when someone replaces the file at that path meanwhile."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    wheel = make_wheel(tmp_path / "a", "pkg", "1.0", FILES)
+    original = wheel.read_bytes()
+    swapped = make_wheel(tmp_path / "b", "pkg", "1.0", {"pkg/__init__.py": b"EVIL = 1\n"})
+    with SafeArchive.open(wheel) as archive:
+        os.replace(swapped, wheel)
+        assert b"".join(archive.raw_chunks()) == original
+        assert b"".join(archive.raw_chunks()) == original  # readable twice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,3 +93,24 @@ def test_failed_install_rolls_back(tmp_path: Path, target: Target) -> None:
     assert diff(before, snapshot(root)) == []
     (root / "demo" / "__init__.py").unlink()
     (root / "demo").rmdir()
+
+
+def test_compiling_bytecode_runs_no_pth_file_of_the_wheel(tmp_path: Path) -> None:
+    """Bytecode is compiled by the target interpreter started with -S: a .pth file being
+    installed must not run mid-installation (what it did could not be rolled back)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    target = probe_target(venv / "bin" / "python")
+    marker = tmp_path / "pth-ran"
+    files = {
+        "loud/__init__.py": b"X = 1\n",
+        "loud.pth": f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n".encode(),
+    }
+    members = wheel_members("loud", "1.0", files)
+    path = write_wheel(tmp_path / "loud-1.0-py3-none-any.whl", members, "loud-1.0.dist-info/RECORD")
+    journal = Transaction()
+    result = install_wheel(WheelToInstall(path=path, name="loud", version="1.0"), target, journal)
+    assert not marker.exists()
+    pyc = Path(target.scheme["purelib"]) / f"loud/__pycache__/__init__.{target.cache_tag}.pyc"
+    assert pyc in result.files and pyc.is_file()
+    journal.rollback()

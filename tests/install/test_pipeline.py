@@ -92,3 +92,44 @@ def test_allowed_unverified_archive_is_still_checked(tmp_path: Path) -> None:
     args = ["install", str(wheel), "--python", sys.executable, "--target", str(target)]
     assert main([*args, "--allow-unverified", "demo"]) == 1
     assert not target.exists()
+
+
+def test_an_unwritable_report_is_refused_before_installing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel, target = _plain(tmp_path / "dist"), tmp_path / "target"
+    args = ["install", str(wheel), "--target", str(target), "--allow-unverified", "demo"]
+    assert main([*args, "--report", str(tmp_path / "missing" / "r.json")]) == 2
+    assert main([*args, "--report", str(tmp_path)]) == 2
+    assert not target.exists()
+    err = capsys.readouterr().err
+    assert err.count("cannot write a file there") == 2 and "Traceback" not in err
+
+
+def test_allowed_with_metadata_but_no_key_says_the_metadata_was_not_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = Project(tmp_path / "keys")
+    wheel = project.signed_wheel(tmp_path / "dist", "demo", "1.0", {"demo/__init__.py": b""})
+    target = tmp_path / "target"
+    args = ["install", str(wheel), "--python", sys.executable, "--target", str(target)]
+    assert main([*args, "--allow-unverified", "Demo", "--report", str(tmp_path / "r.json")]) == 0
+    err = capsys.readouterr().err
+    assert "demo installed WITHOUT verification" in err
+    assert "in-toto metadata was not checked" in err
+    entry = json.loads((tmp_path / "r.json").read_text())["distributions"][0]
+    assert entry["verdict"] == "allowed-unverified" and "not checked" in entry["reason"]
+    # --allow-unverified names one project only.
+    other = _plain(tmp_path / "other")
+    assert main(["install", str(other), "--target", str(target), "--allow-unverified", "dem"]) == 1
+
+
+def test_no_binary_with_no_index_contacts_no_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intoto_pip.install import simple_api
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the index was contacted")
+
+    monkeypatch.setattr(simple_api.urllib.request, "urlopen", fail)
+    args = ["install", "demo", "--no-binary", "demo", "--no-index", "--dry-run"]
+    assert main([*args, "--allow-unverified", "demo"]) == 2

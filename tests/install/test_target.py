@@ -43,3 +43,8 @@ def test_unusable_interpreter_is_a_usage_error(tmp_path: Path) -> None:
     fake.chmod(0o755)
     with pytest.raises(InputError, match="probing the interpreter failed"):
         probe_target(fake)
+    chatty = tmp_path / "chatty"
+    chatty.write_text("#!/bin/sh\necho not json\n")
+    chatty.chmod(0o755)
+    with pytest.raises(InputError, match="does not answer like a Python"):
+        probe_target(chatty)

@@ -1,4 +1,4 @@
-"""Differential tests: our rule parser and engine against the reference in-toto 3.x.
+"""Differential tests: our rule parser, engine and substitution against the reference 3.x.
 
 Random small artifact sets, random rule lists drawn from the awkward corners (prefixes with
 and without a trailing slash, hidden files, case, ``?`` and ``[...]``, MATCH against a missing
@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intoto_pip.errors import MetadataError
+from intoto_pip.errors import MetadataError, VerificationError
 from intoto_pip.models.link import Link
 from intoto_pip.models.rules import parse_rule, parse_rules, rule_to_list
+from intoto_pip.verify.params import substitute
 from intoto_pip.verify.result import ArtifactRuleError
 from intoto_pip.verify.rules import RuleSubject, verify_item_rules
 
@@ -218,3 +219,20 @@ def test_rule_parsing_agrees_with_the_reference(words: list[str]) -> None:
     assert theirs is not None, words
     # Our canonical list form must mean the same to the reference.
     assert _reference_form(rule_to_list(ours)) == theirs
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="{}NAME_x0 ", max_size=14))
+def test_substitution_agrees_with_str_format_on_plain_placeholders(text: str) -> None:
+    # The reference runs str.format(**params); with no ':', '!', '.' or '[' in the text we
+    # must succeed exactly when it does, with the same result.
+    params = {"NAME": "demo", "x": "{NAME}"}
+    try:
+        expected: str | None = text.format(**params)
+    except (ValueError, KeyError, IndexError):
+        expected = None
+    try:
+        ours: str | None = substitute(text, params, where="differential")
+    except VerificationError:
+        ours = None
+    assert ours == expected, text

@@ -1,0 +1,322 @@
+"""SHA-256 of recorded files, as fast as two cores allow, and never a stale digest.
+
+Small files (under 64 KiB) cost system calls and interpreter time, which threads cannot
+spread (they contend for the interpreter lock); when there are thousands of them on Linux
+and no other thread runs, a forked helper hashes half of them. Large files cost reading and
+hashing, which release the lock, so they are hashed on threads with 1 MiB reads.
+
+Reusing a digest (:class:`DigestCache`)
+---------------------------------------
+An inspection records its working folder before and after its command. The second
+recording may take a digest from the first instead of reading the file again, and does so
+only when all of these hold:
+
+1. the first recording ``fstat``-ed the file through the very descriptor it then read, so
+   the digest and the recorded status describe one inode;
+2. that status had a change time (``st_ctime``) more than :data:`REUSE_MARGIN_NS` before
+   the first recording began (``T0``, read from the system clock before any ``fstat``);
+3. ``stat`` of the path now gives the same device, inode, size, modification time and
+   change time.
+
+Why that is safe: changing a file's content (``write``, ``truncate``, a write through a
+memory map, ``fallocate``, a copy or clone into it) sets its change time to the current
+time, and no unprivileged call can set the change time to anything else (``utime`` sets the
+change time to *now* as well). A change made after the ``fstat`` in (1) happens after
+``T0``, so it leaves a change time of at least ``T0`` minus the file system's timestamp
+granularity and the lag of the kernel's coarse clock (together at most two seconds even for
+FAT's 2-second stamps, far less on ext4, XFS, Btrfs or tmpfs). The margin is larger than
+that, so such a change time differs from the old one in (2), and (3) fails. Comparing the
+inode rules out a file replaced by another (a new inode, or a reused inode number with a
+fresh change time). Without the margin this is git's "racily clean" problem: a write in the
+same clock tick as the first look leaves every timestamp unchanged.
+
+What this assumes: timestamps come from this machine's clock (or one no more than the
+margin behind it), the clock is not stepped back by more than the margin during the
+verification, and the file system maintains change times as POSIX requires. A privileged
+process can break these (set the clock, write to the block device) and a network file
+system whose server clock lags by more than the margin is outside them; no unprivileged
+process in the working folder can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final, NoReturn
+
+from intoto_pip.errors import InputError
+
+REUSE_MARGIN_NS: Final = 3_000_000_000  # see the module docstring
+SMALL_FILE: Final = 64 * 1024  # files shorter than this are hashed from one read
+READ_SIZE: Final = 1024 * 1024  # large reads: hashlib releases the GIL for big updates
+FORK_MIN_FILES: Final = 2000  # below this a helper process costs more than it saves
+_MAX_WORKERS: Final = 16
+_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+FileKey = tuple[int, int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns
+_Result = tuple[str | None, FileKey | None]  # (digest, key); digest None: a large file
+
+
+@dataclass
+class DigestCache:
+    """Digests kept from one recording for the next one of the same files (one process)."""
+
+    normalize: bool | None = None  # the line-ending option the digests were made with
+    entries: dict[str, tuple[FileKey, str]] = field(default_factory=dict)
+
+    def reuse(self, path: str) -> str | None:
+        """The digest of ``path`` if the file is provably unchanged, else None."""
+        entry = self.entries.get(path)
+        if entry is None:
+            return None
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None  # hashing will report it
+        return entry[1] if _key(info) == entry[0] else None
+
+
+def _key(info: os.stat_result) -> FileKey:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def hash_files(
+    paths: Sequence[str],
+    *,
+    normalize: bool = False,
+    workers: int | None = None,
+    cache: DigestCache | None = None,
+) -> list[str]:
+    """The hex SHA-256 of each file (CR LF and lone CR read as LF with ``normalize``).
+
+    With a ``cache``, digests it holds are reused where provably safe (module docstring) and
+    the new ones are added. Raises InputError for a file that cannot be read.
+    """
+    if cache is None:
+        return [digest for digest, _ in _hash_fresh(paths, normalize, workers, keyed=False)]
+    if cache.normalize is not None and cache.normalize != normalize:
+        raise ValueError("a DigestCache serves one normalize_line_endings setting")
+    cache.normalize = normalize
+    digests = [cache.reuse(path) for path in paths]
+    missing = [index for index, digest in enumerate(digests) if digest is None]
+    start = time.time_ns()  # before any fstat of this recording
+    fresh = _hash_fresh([paths[i] for i in missing], normalize, workers, keyed=True)
+    cutoff = start - REUSE_MARGIN_NS
+    for index, (digest, key) in zip(missing, fresh, strict=True):
+        digests[index] = digest
+        if key is not None and key[4] < cutoff:
+            cache.entries[paths[index]] = (key, digest)
+    return [digest for digest in digests if digest is not None]
+
+
+def _hash_fresh(
+    paths: Sequence[str], normalize: bool, workers: int | None, *, keyed: bool
+) -> list[tuple[str, FileKey | None]]:
+    small = _hash_small_files(paths, normalize, keyed, workers)
+    large = [index for index, (digest, _) in enumerate(small) if digest is None]
+    done = _hash_large_files([paths[i] for i in large], normalize, keyed, workers)
+    for index, result in zip(large, done, strict=True):
+        small[index] = result
+    return [(digest or "", key) for digest, key in small]
+
+
+# --- small files --------------------------------------------------------------------------
+
+
+def _open(path: str) -> int:
+    try:
+        return os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
+
+
+def _hash_small(path: str, normalize: bool, keyed: bool) -> _Result:
+    """The digest of a file shorter than SMALL_FILE, or (None, None) if it is larger."""
+    fd = _open(path)
+    key = None
+    try:
+        if keyed:
+            key = _key(os.fstat(fd))  # before the read: see the module docstring
+            if key[2] >= SMALL_FILE:
+                return None, None
+        data = os.read(fd, SMALL_FILE)
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
+    finally:
+        os.close(fd)
+    # A regular file reads in full up to its end, so a short read is the whole file.
+    if len(data) == SMALL_FILE:
+        return None, None
+    if normalize:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return hashlib.sha256(data).hexdigest(), key
+
+
+def _hash_small_files(
+    paths: Sequence[str], normalize: bool, keyed: bool, workers: int | None
+) -> list[_Result]:
+    split = _fork_split(len(paths), workers)
+    if split is None:
+        return [_hash_small(path, normalize, keyed) for path in paths]
+    return _hash_forked(paths, split, lambda path: _hash_small(path, normalize, keyed))
+
+
+def _fork_split(count: int, workers: int | None) -> int | None:
+    """Where to split the work with a forked helper, or None to do it all here."""
+    if workers == 1 or count < FORK_MIN_FILES:
+        return None
+    # Linux only: macOS system libraries are not fork-safe. Forking while another thread
+    # runs could copy a lock that thread holds, so only a single-threaded process forks.
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return None
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return None
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    return count // 2
+
+
+def _hash_forked(
+    paths: Sequence[str], split: int, hash_one: Callable[[str], _Result]
+) -> list[_Result]:
+    """Hash ``paths[split:]`` in a forked child while this process hashes the rest."""
+    theirs = paths[split:]
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return [hash_one(path) for path in paths]
+    if pid == 0:
+        _child(theirs, hash_one, read_fd, write_fd)
+    os.close(write_fd)
+    finished = False
+    try:
+        ours = [hash_one(path) for path in paths[:split]]
+        reported = _read_results(read_fd, len(theirs))
+        finished = True
+    finally:
+        os.close(read_fd)
+        if not finished:
+            os.kill(pid, 9)  # SIGKILL: its work is not wanted any more
+        os.waitpid(pid, 0)
+    if reported is None:  # the helper failed: do its share here
+        return ours + [hash_one(path) for path in theirs]
+    # An empty digest marks a file the helper could not read: hashing it here raises the
+    # InputError that names it.
+    return ours + [
+        result if result[0] != "" else hash_one(path)
+        for path, result in zip(theirs, reported, strict=True)
+    ]
+
+
+def _child(
+    paths: Sequence[str], hash_one: Callable[[str], _Result], read_fd: int, write_fd: int
+) -> NoReturn:
+    """The forked helper: hash, send the results through the pipe, and exit (never return)."""
+    status = 1
+    try:
+        os.close(read_fd)
+        results: list[_Result] = []
+        for path in paths:
+            try:
+                results.append(hash_one(path))
+            except InputError:
+                results.append(("", None))
+        view = memoryview(marshal.dumps(results))
+        while view:
+            view = view[os.write(write_fd, view) :]
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _read_results(read_fd: int, count: int) -> list[_Result] | None:
+    chunks: list[bytes] = []
+    while chunk := os.read(read_fd, READ_SIZE):
+        chunks.append(chunk)
+    try:
+        results = marshal.loads(b"".join(chunks))
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(results, list) or len(results) != count:
+        return None
+    return results
+
+
+# --- large files --------------------------------------------------------------------------
+
+
+def _hash_large(path: str, normalize: bool, keyed: bool) -> _Result:
+    view = memoryview(bytearray(READ_SIZE))
+    fd = _open(path)
+    digest = hashlib.sha256()
+    key = None
+    try:
+        if keyed:
+            key = _key(os.fstat(fd))
+        if normalize:
+            _update_normalized(digest, fd, view)
+        else:
+            while count := os.readv(fd, [view]):
+                digest.update(view[:count])
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), key
+
+
+def _update_normalized(digest: hashlib._Hash, fd: int, view: memoryview) -> None:
+    """Hash with CRLF and lone CR turned into LF (a CR at a read boundary waits for the next)."""
+    carry = b""
+    while count := os.readv(fd, [view]):
+        data = carry + bytes(view[:count])
+        carry = b""
+        if data.endswith(b"\r"):
+            data, carry = data[:-1], b"\r"
+        digest.update(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+    if carry:
+        digest.update(b"\n")
+
+
+def _hash_large_files(
+    paths: Sequence[str], normalize: bool, keyed: bool, workers: int | None
+) -> list[_Result]:
+    count = min(len(paths), workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1)))
+    if count <= 1:
+        return [_hash_large(path, normalize, keyed) for path in paths]
+    # Imported here: most recordings have no large file, and start-up time counts.
+    import threading
+
+    results: list[_Result] = [(None, None)] * len(paths)
+    errors: dict[int, BaseException] = {}
+    pending = iter(range(len(paths)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while not errors:
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                results[index] = _hash_large(paths[index], normalize, keyed)
+            except BaseException as exc:  # handed to the caller's thread below
+                errors[index] = exc
+
+    threads = [threading.Thread(target=work, name="intoto-hash", daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[min(errors)]
+    return results
