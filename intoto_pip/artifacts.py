@@ -14,7 +14,6 @@ different files stripped to the same name are refused.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Sequence
@@ -23,15 +22,12 @@ from itertools import combinations
 from pathlib import Path
 
 from intoto_pip.errors import InputError
+from intoto_pip.file_digests import DigestCache, hash_files
 from intoto_pip.models.link import normalize_artifact_name
 from intoto_pip.produce.excludes import ExcludeMatcher
 
 DEFAULT_EXCLUDES: tuple[str, ...] = ("*.link*", ".git", "*.pyc", "*~")
 HASH_ALGORITHM = "sha256"
-
-_READ_SIZE = 1024 * 1024  # large reads: hashlib releases the GIL for big updates
-_SMALL_FILE = 64 * 1024  # files shorter than this are hashed inline, from one read
-_MAX_WORKERS = 16
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +39,7 @@ class RecordOptions:
     lstrip_paths: tuple[str, ...] = ()
     normalize_line_endings: bool = False
     follow_symlinks: bool = True  # descend into symlinked directories (files are always followed)
-    workers: int | None = None  # hashing threads; None: twice the CPU count
+    workers: int | None = None  # hashing threads; None: twice the CPU count; 1: no helper
 
 
 @dataclass(frozen=True)
@@ -71,8 +67,13 @@ def record_artifacts(paths: Sequence[str], options: RecordOptions) -> dict[str, 
     return record_artifacts_report(paths, options).artifacts
 
 
-def record_artifacts_report(paths: Sequence[str], options: RecordOptions) -> RecordReport:
+def record_artifacts_report(
+    paths: Sequence[str], options: RecordOptions, *, cache: DigestCache | None = None
+) -> RecordReport:
     """Record ``paths`` (relative to ``options.base_path`` or the working directory).
+
+    With a ``cache``, a file recorded earlier through the same cache is not read again
+    when it is provably unchanged (see :mod:`intoto_pip.file_digests`).
 
     Raises InputError for bad options (overlapping ``lstrip_paths``, an invalid pattern, a
     base path that is not a directory), for names that collide after stripping, and for a
@@ -84,7 +85,12 @@ def record_artifacts_report(paths: Sequence[str], options: RecordOptions) -> Rec
     for path in paths:
         _collect(walk, path)
     names = _name_files(walk.files, options.lstrip_paths)
-    digests = _hash_all([fs for _, fs in walk.files], options)
+    digests = hash_files(
+        [fs for _, fs in walk.files],
+        normalize=options.normalize_line_endings,
+        workers=options.workers,
+        cache=cache,
+    )
     artifacts = {
         name: {HASH_ALGORITHM: digest} for name, digest in zip(names, digests, strict=True)
     }
@@ -232,87 +238,3 @@ def _lstrip(name: str, prefixes: Sequence[str]) -> str:
         if name.startswith(prefix):
             return name[len(prefix) :]
     return name
-
-
-def _hash_all(fs_paths: list[str], options: RecordOptions) -> list[str]:
-    """Hash small files inline and large ones on a thread pool.
-
-    For a small file the cost is the system calls and the interpreter, which threads cannot
-    spread (they contend for the GIL); for a large file it is reading and hashing, which
-    release the GIL and so do run in parallel.
-    """
-    normalize = options.normalize_line_endings
-    digests: list[str] = []
-    large: list[tuple[int, str]] = []
-    view = memoryview(bytearray(_SMALL_FILE))
-    for index, path in enumerate(fs_paths):
-        digest = _hash_small(path, view, normalize)
-        if digest is None:
-            large.append((index, path))
-            digest = ""
-        digests.append(digest)
-    if large:
-        # Imported here: most recordings have no large file, and start-up time counts.
-        from concurrent.futures import ThreadPoolExecutor
-
-        workers = options.workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="intoto-hash") as pool:
-            done = pool.map(_hash_large, [path for _, path in large], [normalize] * len(large))
-            for (index, _), digest in zip(large, done, strict=True):
-                digests[index] = digest
-    return digests
-
-
-def _open(path: str) -> int:
-    try:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
-
-
-def _hash_small(path: str, view: memoryview, normalize: bool) -> str | None:
-    """The digest of a file shorter than ``view``, or None if the file is larger."""
-    fd = _open(path)
-    try:
-        count = os.readv(fd, [view])
-    except OSError as exc:
-        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
-    finally:
-        os.close(fd)
-    # A regular file reads in full up to its end, so a short read is the whole file.
-    if count == len(view):
-        return None
-    if normalize:
-        data = bytes(view[:count]).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        return hashlib.sha256(data).hexdigest()
-    return hashlib.sha256(view[:count]).hexdigest()
-
-
-def _hash_large(path: str, normalize: bool) -> str:
-    view = memoryview(bytearray(_READ_SIZE))
-    fd = _open(path)
-    digest = hashlib.sha256()
-    try:
-        if normalize:
-            _update_normalized(digest, fd, view)
-        else:
-            while count := os.readv(fd, [view]):
-                digest.update(view[:count])
-    except OSError as exc:
-        raise InputError(f"{path!r} cannot be read ({exc.strerror})") from exc
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
-
-
-def _update_normalized(digest: hashlib._Hash, fd: int, view: memoryview) -> None:
-    """Hash with CRLF and lone CR turned into LF (a CR at a read boundary waits for the next)."""
-    carry = b""
-    while count := os.readv(fd, [view]):
-        data = carry + bytes(view[:count])
-        carry = b""
-        if data.endswith(b"\r"):
-            data, carry = data[:-1], b"\r"
-        digest.update(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
-    if carry:
-        digest.update(b"\n")

@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -102,16 +103,17 @@ def hash_files(
     if cache.normalize is not None and cache.normalize != normalize:
         raise ValueError("a DigestCache serves one normalize_line_endings setting")
     cache.normalize = normalize
-    digests = [cache.reuse(path) for path in paths]
-    missing = [index for index, digest in enumerate(digests) if digest is None]
+    reused = [cache.reuse(path) for path in paths]
+    missing = [index for index, digest in enumerate(reused) if digest is None]
     start = time.time_ns()  # before any fstat of this recording
     fresh = _hash_fresh([paths[i] for i in missing], normalize, workers, keyed=True)
     cutoff = start - REUSE_MARGIN_NS
+    made: dict[int, str] = {}
     for index, (digest, key) in zip(missing, fresh, strict=True):
-        digests[index] = digest
+        made[index] = digest
         if key is not None and key[4] < cutoff:
             cache.entries[paths[index]] = (key, digest)
-    return [digest for digest in digests if digest is not None]
+    return [made[index] if digest is None else digest for index, digest in enumerate(reused)]
 
 
 def _hash_fresh(
@@ -205,14 +207,14 @@ def _hash_forked(
     finally:
         os.close(read_fd)
         if not finished:
-            os.kill(pid, 9)  # SIGKILL: its work is not wanted any more
+            os.kill(pid, signal.SIGKILL)  # its work is not wanted any more
         os.waitpid(pid, 0)
     if reported is None:  # the helper failed: do its share here
         return ours + [hash_one(path) for path in theirs]
     # An empty digest marks a file the helper could not read: hashing it here raises the
     # InputError that names it.
     return ours + [
-        result if result[0] != "" else hash_one(path)
+        result
         for path, result in zip(theirs, reported, strict=True)
     ]
 
@@ -243,7 +245,8 @@ def _read_results(read_fd: int, count: int) -> list[_Result] | None:
     while chunk := os.read(read_fd, READ_SIZE):
         chunks.append(chunk)
     try:
-        results = marshal.loads(b"".join(chunks))
+        # Our own forked child wrote this, into a pipe only the two processes hold.
+        results = marshal.loads(b"".join(chunks))  # noqa: S302
     except (EOFError, ValueError, TypeError):
         return None
     if not isinstance(results, list) or len(results) != count:

@@ -103,11 +103,10 @@ def _fast_text(value: Any) -> str | None:
         text = _FAST_ENCODE(value)
     except (TypeError, ValueError, RecursionError):
         return None
-    if "\\" in text:
-        # Escapes are tokens that each start with a backslash; pairs are removed left to
-        # right, so a remaining backslash starts an escape the canonical form lacks.
-        if "\\" in text.replace("\\\\", "").replace('\\"', ""):
-            return None
+    # Escapes are tokens that each start with a backslash; pairs are removed left to right,
+    # so a remaining backslash starts an escape the canonical form lacks.
+    if "\\" in text and "\\" in text.replace("\\\\", "").replace('\\"', ""):
+        return None
     return text if is_plain_json(value) else None
 
 

@@ -87,9 +87,9 @@ def _indented_dict(value: dict[Any, Any], level: int) -> str:
         text = _MARKED_ENCODE(value)
         # Each value puts one ":\x02{" in the text; any more, or a ":\x02[", is a container
         # below the values, and ":\x02{}" an empty value: shapes the replacements do not fit.
-        if text.count(_KEY + "{") == len(value) and _KEY + "[" not in text:
-            if _KEY + "{}" not in text:
-                return _map_of_flat_dicts(text, level)
+        nested = text.count(_KEY + "{")
+        if nested == len(value) and _KEY + "[" not in text and _KEY + "{}" not in text:
+            return _map_of_flat_dicts(text, level)
     inner = _newline(level + 1)
     parts: list[str] = []
     for key, item in sorted(value.items()):

@@ -84,7 +84,7 @@ def test_plain_requirements_files_pass(tmp_path: Path) -> None:
     ],
 )
 def test_requirements_file_lines_that_build_are_refused(tmp_path: Path, line: str) -> None:
-    with pytest.raises(InputError, match="req.txt"):
+    with pytest.raises(InputError, match=r"req\.txt"):
         check_requirements_file(_file(tmp_path / "req.txt", f"demo\n{line}\n"))
 
 
@@ -92,7 +92,7 @@ def test_nested_and_constraint_files_are_read(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     _file(tmp_path / "sub" / "pins.txt", "demo @ file:///tmp/demo-1.0.tar.gz\n")
     _file(tmp_path / "sub" / "more.txt", "-c pins.txt\n")
-    with pytest.raises(InputError, match="pins.txt, line 1"):
+    with pytest.raises(InputError, match=r"pins\.txt, line 1"):
         check_requirements_file(_file(tmp_path / "req.txt", "-rsub/more.txt\n"))
     _file(tmp_path / "loop.txt", "-r loop.txt\n")
     with pytest.raises(InputError, match="too deeply"):
@@ -115,7 +115,7 @@ def test_files_pip_would_decode_otherwise_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"# -*- coding: latin-1 -*-\ndemo\n")
     with pytest.raises(InputError, match="UTF-8"):
         check_requirements_file(path)
-    with pytest.raises(InputError, match="cannot be read|no such"):
+    with pytest.raises(InputError, match=r"cannot be read|no such"):
         check_requirements_file(tmp_path / "missing.txt")
 
 

@@ -125,11 +125,9 @@ def test_allowed_with_metadata_but_no_key_says_the_metadata_was_not_checked(
 
 
 def test_no_binary_with_no_index_contacts_no_index(monkeypatch: pytest.MonkeyPatch) -> None:
-    from intoto_pip.install import simple_api
-
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("the index was contacted")
 
-    monkeypatch.setattr(simple_api.urllib.request, "urlopen", fail)
+    monkeypatch.setattr("urllib.request.urlopen", fail)
     args = ["install", "demo", "--no-binary", "demo", "--no-index", "--dry-run"]
     assert main([*args, "--allow-unverified", "demo"]) == 2
