@@ -214,7 +214,7 @@ def _hash_forked(
     # An empty digest marks a file the helper could not read: hashing it here raises the
     # InputError that names it.
     return ours + [
-        result
+        result if result[0] != "" else hash_one(path)
         for path, result in zip(theirs, reported, strict=True)
     ]
 

@@ -12,7 +12,9 @@ from intoto_pip.dist.verify import ArchiveVerdict
 def describe(verdict: ArchiveVerdict) -> str:
     """One line: who vouched for a verified archive, or why it was refused."""
     if not verdict.verified:
-        return f"{verdict.filename}: NOT verified: {verdict.reason}"
+        # Library errors name the archive themselves; say it once.
+        reason = verdict.reason.removeprefix(f"{verdict.filename}: ")
+        return f"{verdict.filename}: NOT verified: {reason}"
     steps = "; ".join(
         f"{step} by {', '.join(key[:8] for key in keys)}"
         for step, keys in verdict.functionaries.items()

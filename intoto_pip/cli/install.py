@@ -101,13 +101,18 @@ def _add_trust_options(p: argparse.ArgumentParser) -> None:
         "--layout-key",
         "--layout-keys",
         dest="layout_keys",
-        nargs="+",
-        action="extend",
+        action="append",
         default=[],
         metavar="PEM",
-        help="layout owner public key for every distribution; repeatable",
+        # One key per flag, as pip's own options: with nargs="+" the requirement that
+        # follows `--layout-key owner.pub` would be swallowed as a second key.
+        help="layout owner public key for every distribution; repeat the flag for more keys",
     )
-    g.add_argument("--policy", metavar="FILE", help="trust policy (TOML); see DESIGN §7")
+    g.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="trust policy (TOML) mapping projects to layout keys; see docs/consumer-guide.md",
+    )
     g.add_argument(
         "--allow-unverified",
         action="append",

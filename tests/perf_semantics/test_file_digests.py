@@ -73,14 +73,16 @@ def test_digests_of_every_size(tmp_path: Path, workers: int | None, normalize: b
 
 
 def test_the_forked_helper_gives_the_same_digests(
-    tmp_path: Path, low_fork_threshold: list[int]
+    tmp_path: Path, low_fork_threshold: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = write_files(tmp_path, 41)
     (tmp_path / "big").write_bytes(b"x" * (SMALL_FILE + 3))
     paths.append(str(tmp_path / "big"))  # in the helper's half, hashed here afterwards
     expected = [sha(Path(path).read_bytes()) for path in paths]
+    hashed_here = counting_hashes(monkeypatch)  # counts only this process's calls
     assert hash_files(paths) == expected
     assert len(low_fork_threshold) == 1
+    assert hashed_here == paths[:21]
     with pytest.raises(ChildProcessError):
         os.waitpid(low_fork_threshold[0], os.WNOHANG)  # reaped
 

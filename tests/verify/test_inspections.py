@@ -152,3 +152,30 @@ def test_captured_output_is_bounded(tmp_path: Path) -> None:
     assert len(str(link.byproducts["stdout"])) == 1000
     assert link.byproducts["stderr"] == "done\n"
     assert link.byproducts["return-value"] == 0
+
+
+def test_a_file_rewritten_with_size_and_mtime_kept_is_seen_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Products may reuse a material's digest only for a provably untouched file. Let the
+    # recordings think the files are old (so reuse is allowed at all), then have the
+    # inspection rewrite one in place, same size, modification time put back.
+    from intoto_pip import file_digests
+
+    real_now = time.time_ns
+    monkeypatch.setattr(file_digests.time, "time_ns", lambda: real_now() + 10_000_000_000)
+    (tmp_path / "same.txt").write_text("aaaa")
+    (tmp_path / "kept.txt").write_text("kkkk")
+    script = (
+        "import os, time; s = os.stat('same.txt'); time.sleep(0.05); "
+        "open('same.txt', 'w').write('bbbb'); "
+        "os.utime('same.txt', ns=(s.st_atime_ns, s.st_mtime_ns))"
+    )
+    python = shutil.which("python3") or shutil.which("python")
+    assert python is not None
+    link = run_inspection(
+        Inspection(name="rewrite", run=(python, "-c", script)), options(tmp_path)
+    )
+    assert link.byproducts["return-value"] == 0
+    assert link.materials == {"same.txt": digest("aaaa"), "kept.txt": digest("kkkk")}
+    assert link.products == {"same.txt": digest("bbbb"), "kept.txt": digest("kkkk")}
