@@ -1,0 +1,1 @@
+"""Developer tools that generate committed files (docs), each with a drift test."""
