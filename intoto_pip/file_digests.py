@@ -2,8 +2,9 @@
 
 Small files (under 64 KiB) cost system calls and interpreter time, which threads cannot
 spread (they contend for the interpreter lock); when there are thousands of them on Linux
-and no other thread runs, a forked helper hashes half of them. Large files cost reading and
-hashing, which release the lock, so they are hashed on threads with 1 MiB reads.
+and no other thread runs, a forked helper process takes a share of them. Large files cost
+reading and hashing, which release the lock, so they are hashed on threads with 1 MiB
+reads.
 
 Reusing a digest (:class:`DigestCache`)
 ---------------------------------------
@@ -46,7 +47,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final, NoReturn
 
@@ -56,6 +57,7 @@ REUSE_MARGIN_NS: Final = 3_000_000_000  # see the module docstring
 SMALL_FILE: Final = 64 * 1024  # files shorter than this are hashed from one read
 READ_SIZE: Final = 1024 * 1024  # large reads: hashlib releases the GIL for big updates
 FORK_MIN_FILES: Final = 2000  # below this a helper process costs more than it saves
+_MAX_CHUNKS: Final = 255  # chunk numbers travel as single bytes
 _MAX_WORKERS: Final = 16
 _OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
@@ -162,96 +164,116 @@ def _hash_small(path: str, normalize: bool, keyed: bool) -> _Result:
 def _hash_small_files(
     paths: Sequence[str], normalize: bool, keyed: bool, workers: int | None
 ) -> list[_Result]:
-    split = _fork_split(len(paths), workers)
-    if split is None:
-        return [_hash_small(path, normalize, keyed) for path in paths]
-    return _hash_forked(paths, split, lambda path: _hash_small(path, normalize, keyed))
+    def hash_one(path: str) -> _Result:
+        return _hash_small(path, normalize, keyed)
+
+    if _may_fork(len(paths), workers):
+        return _hash_forked(paths, hash_one)
+    return [hash_one(path) for path in paths]
 
 
-def _fork_split(count: int, workers: int | None) -> int | None:
-    """Where to split the work with a forked helper, or None to do it all here."""
+def _may_fork(count: int, workers: int | None) -> bool:
+    """Whether to share the work with a forked helper process."""
     if workers == 1 or count < FORK_MIN_FILES:
-        return None
+        return False
     # Linux only: macOS system libraries are not fork-safe. Forking while another thread
     # runs could copy a lock that thread holds, so only a single-threaded process forks.
     if sys.platform != "linux" or not hasattr(os, "fork"):
-        return None
+        return False
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
-        return None
-    if len(os.sched_getaffinity(0)) < 2:
-        return None
-    return count // 2
+        return False
+    return len(os.sched_getaffinity(0)) >= 2
 
 
-def _hash_forked(
-    paths: Sequence[str], split: int, hash_one: Callable[[str], _Result]
-) -> list[_Result]:
-    """Hash ``paths[split:]`` in a forked child while this process hashes the rest."""
-    theirs = paths[split:]
-    read_fd, write_fd = os.pipe()
+def _hash_forked(paths: Sequence[str], hash_one: Callable[[str], _Result]) -> list[_Result]:
+    """Hash ``paths`` here and in a forked helper, which share the work chunk by chunk.
+
+    Chunk numbers wait in a pipe, one byte each, and each process reads the next one when
+    it is free (a one-byte read cannot be split), so a helper that gets no CPU slows
+    nothing down: this process then takes the remaining chunks itself.
+    """
+    size = -(-len(paths) // _MAX_CHUNKS)
+    chunks = [range(start, min(start + size, len(paths))) for start in range(0, len(paths), size)]
+    token_r, token_w = os.pipe()
+    os.write(token_w, bytes(range(len(chunks))))  # at most 255 bytes: written at once
+    os.close(token_w)
+    result_r, result_w = os.pipe()
     try:
         pid = os.fork()
     except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
+        for fd in (token_r, result_r, result_w):
+            os.close(fd)
         return [hash_one(path) for path in paths]
     if pid == 0:
-        _child(theirs, hash_one, read_fd, write_fd)
-    os.close(write_fd)
+        _child(paths, chunks, hash_one, token_r, (result_r, result_w))
+    os.close(result_w)
+    results: list[_Result | None] = [None] * len(paths)
     finished = False
     try:
-        ours = [hash_one(path) for path in paths[:split]]
-        reported = _read_results(read_fd, len(theirs))
+        for chunk in _claimed(token_r, chunks):
+            for index in chunk:
+                results[index] = hash_one(paths[index])
+        reported = _read_results(result_r)
         finished = True
     finally:
-        os.close(read_fd)
+        os.close(token_r)
+        os.close(result_r)
         if not finished:
             os.kill(pid, signal.SIGKILL)  # its work is not wanted any more
         os.waitpid(pid, 0)
-    if reported is None:  # the helper failed: do its share here
-        return ours + [hash_one(path) for path in theirs]
-    # An empty digest marks a file the helper could not read: hashing it here raises the
-    # InputError that names it.
-    return ours + [
-        result if result[0] != "" else hash_one(path)
-        for path, result in zip(theirs, reported, strict=True)
+    for index, result in reported:
+        results[index] = result
+    # What the helper did not report (it failed) is done here, and so is each file it could
+    # not read (an empty digest): hashing it here raises the InputError that names it.
+    return [
+        hash_one(paths[index]) if result is None or result[0] == "" else result
+        for index, result in enumerate(results)
     ]
 
 
+def _claimed(token_r: int, chunks: Sequence[range]) -> Iterator[range]:
+    while token := os.read(token_r, 1):
+        yield chunks[token[0]]
+
+
 def _child(
-    paths: Sequence[str], hash_one: Callable[[str], _Result], read_fd: int, write_fd: int
+    paths: Sequence[str],
+    chunks: Sequence[range],
+    hash_one: Callable[[str], _Result],
+    token_r: int,
+    result_pipe: tuple[int, int],
 ) -> NoReturn:
-    """The forked helper: hash, send the results through the pipe, and exit (never return)."""
+    """The forked helper: hash the chunks it claims, send the results, exit (never return)."""
     status = 1
     try:
-        os.close(read_fd)
-        results: list[_Result] = []
-        for path in paths:
-            try:
-                results.append(hash_one(path))
-            except InputError:
-                results.append(("", None))
-        view = memoryview(marshal.dumps(results))
+        os.close(result_pipe[0])
+        done: list[tuple[int, _Result]] = []
+        for chunk in _claimed(token_r, chunks):
+            for index in chunk:
+                try:
+                    done.append((index, hash_one(paths[index])))
+                except InputError:
+                    done.append((index, ("", None)))
+        view = memoryview(marshal.dumps(done))
         while view:
-            view = view[os.write(write_fd, view) :]
+            view = view[os.write(result_pipe[1], view) :]
         status = 0
     finally:
         os._exit(status)
 
 
-def _read_results(read_fd: int, count: int) -> list[_Result] | None:
+def _read_results(result_r: int) -> list[tuple[int, _Result]]:
+    """The helper's results; nothing if it failed before sending them all."""
     chunks: list[bytes] = []
-    while chunk := os.read(read_fd, READ_SIZE):
+    while chunk := os.read(result_r, READ_SIZE):
         chunks.append(chunk)
     try:
         # Our own forked child wrote this, into a pipe only the two processes hold.
         results = marshal.loads(b"".join(chunks))  # noqa: S302
     except (EOFError, ValueError, TypeError):
-        return None
-    if not isinstance(results, list) or len(results) != count:
-        return None
-    return results
+        return []
+    return results if isinstance(results, list) else []
 
 
 # --- large files --------------------------------------------------------------------------
