@@ -8,6 +8,7 @@ Configure it in ``pyproject.toml``::
 
     [tool.intoto-pip.build]
     backend = "setuptools.build_meta"   # the real backend (it must be in requires too)
+    backend-path = []                   # optional: project folders holding an in-tree backend
     layout = "in-toto/root.layout"      # default; the signed layout to embed
     links = "in-toto/links"             # optional: earlier links to embed
     step = "build"                      # default: the step of the link this build signs
@@ -70,7 +71,8 @@ ConfigSettings = Mapping[str, Any] | None
 
 
 def _real_backend() -> RealBackend:
-    return load_backend(load_config(Path.cwd()).backend)
+    config = load_config(Path.cwd())
+    return load_backend(config.backend, config.backend_path)
 
 
 def _requires(hook: str, config_settings: ConfigSettings) -> list[str]:

@@ -90,7 +90,7 @@ def build_with_evidence(
 
 def _plan(request: BuildRequest, project_dir: Path, environ: Mapping[str, str]) -> _Plan:
     config = load_config(project_dir)
-    backend = load_backend(config.backend)
+    backend = load_backend(config.backend, config.backend_path)
     signer = _signer(config, environ)
     earlier = gather_evidence(config)
     if earlier.layout is None:

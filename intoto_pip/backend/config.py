@@ -21,7 +21,16 @@ TABLE: Final = "[tool.intoto-pip.build]"
 DEFAULT_STEP: Final = "build"
 DEFAULT_LAYOUT: Final = "in-toto/root.layout"
 _KNOWN: Final = frozenset(
-    {"backend", "layout", "links", "step", "require-signature", "exclude", "use-dsse"}
+    {
+        "backend",
+        "backend-path",
+        "layout",
+        "links",
+        "step",
+        "require-signature",
+        "exclude",
+        "use-dsse",
+    }
 )
 
 
@@ -31,6 +40,8 @@ class BuildConfig:
 
     project_dir: Path
     backend: str
+    # Folders (inside the project) the real backend is imported from: an in-tree backend.
+    backend_path: tuple[Path, ...] = ()
     layout: Path
     links: Path | None = None
     step: str = DEFAULT_STEP
@@ -54,6 +65,7 @@ def load_config(project_dir: Path) -> BuildConfig:
     return BuildConfig(
         project_dir=project_dir,
         backend=_backend_name(table),
+        backend_path=_backend_path(project_dir, table),
         layout=_inside(project_dir, "layout", _get(table, "layout", str, DEFAULT_LAYOUT)),
         links=None if links is None else _inside(project_dir, "links", links),
         step=_step_name(table),
@@ -101,6 +113,17 @@ def _backend_name(table: dict[str, Any]) -> str:
     if module == "intoto_pip.backend" or module.startswith("intoto_pip.backend."):
         raise InputError(f"pyproject.toml: {TABLE} backend: name the real backend, not {name!r}")
     return name
+
+
+def _backend_path(project_dir: Path, table: dict[str, Any]) -> tuple[Path, ...]:
+    """PEP 517's ``backend-path``, moved here: in ``[build-system]`` it would make frontends
+    look for ``intoto_pip.backend`` itself in those folders (and refuse it)."""
+    value = table.get("backend-path", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InputError(
+            f'pyproject.toml: {TABLE} backend-path: expected a list of folders, e.g. ["."]'
+        )
+    return tuple(_inside(project_dir, "backend-path", item) for item in value)
 
 
 def _step_name(table: dict[str, Any]) -> str:

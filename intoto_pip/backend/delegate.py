@@ -9,8 +9,12 @@ exception stays chained, so its traceback is still shown above ours). The backen
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from intoto_pip.errors import IntotoPipError
@@ -87,19 +91,63 @@ def _failure(name: str, hook: str, exc: BaseException) -> str:
     return f"build backend {name!r} failed in {hook} ({detail}); see its output above"
 
 
-def load_backend(name: str) -> RealBackend:
-    """Import ``module[:object.path]`` as PEP 517 does; BackendError names what is missing."""
+def load_backend(name: str, backend_path: Sequence[Path] = ()) -> RealBackend:
+    """Import ``module[:object.path]`` as PEP 517 does; BackendError names what is missing.
+
+    With ``backend_path`` (an in-tree backend), those folders lead ``sys.path`` only while the
+    module is imported, and the module must come from one of them (PEP 517's rule): a
+    backend of the same name installed elsewhere, or imported earlier, is refused.
+    """
     module_name, _, object_path = name.partition(":")
     try:
-        target: Any = importlib.import_module(module_name)
+        with _leading_sys_path(backend_path):
+            target: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise BackendError(
-            f"cannot import the build backend {name!r} named in [tool.intoto-pip.build]"
-            f" ({exc}): list its distribution in [build-system] requires"
-        ) from exc
+        raise BackendError(_import_failure(name, backend_path, exc)) from exc
+    if backend_path:
+        _check_origin(name, target, backend_path)
     for part in object_path.split(".") if object_path else ():
         try:
             target = getattr(target, part)
         except AttributeError as exc:
             raise BackendError(f"build backend {name!r}: {module_name} has no {part!r}") from exc
     return RealBackend(name=name, target=target)
+
+
+@contextmanager
+def _leading_sys_path(folders: Sequence[Path]) -> Iterator[None]:
+    """``folders`` first on ``sys.path`` for the duration; only our own entries are removed
+    afterwards (the backend's import may have changed ``sys.path`` itself)."""
+    entries = [os.fspath(folder) for folder in folders]
+    sys.path[:0] = entries
+    try:
+        yield
+    finally:
+        for entry in entries:
+            if entry in sys.path:
+                sys.path.remove(entry)
+
+
+def _import_failure(name: str, backend_path: Sequence[Path], exc: ImportError) -> str:
+    if backend_path:
+        folders = _folders(backend_path)
+        return f"cannot import the build backend {name!r} from backend-path {folders} ({exc})"
+    return (
+        f"cannot import the build backend {name!r} named in [tool.intoto-pip.build]"
+        f" ({exc}): list its distribution in [build-system] requires"
+    )
+
+
+def _folders(backend_path: Sequence[Path]) -> str:
+    return ", ".join(os.fspath(folder) for folder in backend_path)
+
+
+def _check_origin(name: str, module: Any, backend_path: Sequence[Path]) -> None:
+    file = getattr(module, "__file__", None)
+    origin = Path(file).resolve() if isinstance(file, str) else None
+    if origin is None or not any(origin.is_relative_to(f.resolve()) for f in backend_path):
+        raise BackendError(
+            f"build backend {name!r} was loaded from {file or 'no file'}, not from"
+            f" backend-path {_folders(backend_path)}: give the in-tree module a name no"
+            " installed module has, or drop backend-path"
+        )

@@ -168,7 +168,7 @@ def test_large_files_on_threads_report_the_first_failure(
 def files_look_old(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the recordings start 10 s in the future, so files made now count as old."""
     real = time.time_ns
-    monkeypatch.setattr(file_digests.time, "time_ns", lambda: real() + 10_000_000_000)
+    monkeypatch.setattr(time, "time_ns", lambda: real() + 10_000_000_000)
 
 
 def counting_hashes(monkeypatch: pytest.MonkeyPatch, slow_in: int | None = None) -> list[str]:
@@ -263,7 +263,7 @@ def test_reuse_through_the_forked_helper(
     assert set(cache.entries) == set(paths)  # the helper sent its files' status back
     new = b"N" * os.stat(paths[-1]).st_size
     touch_same_size_same_mtime(paths[-1], new)
-    assert hash_files(paths, cache=cache) == first[:-1] + [sha(new)]
+    assert hash_files(paths, cache=cache) == [*first[:-1], sha(new)]
 
 
 def test_a_cache_serves_one_line_ending_setting(tmp_path: Path) -> None:

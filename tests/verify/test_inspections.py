@@ -160,10 +160,8 @@ def test_a_file_rewritten_with_size_and_mtime_kept_is_seen_changed(
     # Products may reuse a material's digest only for a provably untouched file. Let the
     # recordings think the files are old (so reuse is allowed at all), then have the
     # inspection rewrite one in place, same size, modification time put back.
-    from intoto_pip import file_digests
-
     real_now = time.time_ns
-    monkeypatch.setattr(file_digests.time, "time_ns", lambda: real_now() + 10_000_000_000)
+    monkeypatch.setattr(time, "time_ns", lambda: real_now() + 10_000_000_000)
     (tmp_path / "same.txt").write_text("aaaa")
     (tmp_path / "kept.txt").write_text("kkkk")
     script = (
@@ -173,9 +171,7 @@ def test_a_file_rewritten_with_size_and_mtime_kept_is_seen_changed(
     )
     python = shutil.which("python3") or shutil.which("python")
     assert python is not None
-    link = run_inspection(
-        Inspection(name="rewrite", run=(python, "-c", script)), options(tmp_path)
-    )
+    link = run_inspection(Inspection(name="rewrite", run=(python, "-c", script)), options(tmp_path))
     assert link.byproducts["return-value"] == 0
     assert link.materials == {"same.txt": digest("aaaa"), "kept.txt": digest("kkkk")}
     assert link.products == {"same.txt": digest("bbbb"), "kept.txt": digest("kkkk")}
