@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import traceback
+from types import FrameType
 
 from intoto_pip.errors import IntotoPipError
 
@@ -33,12 +36,37 @@ def warn(message: str) -> None:
     print(f"intoto-pip: warning: {message}", file=sys.stderr)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every ``finally`` and ``with`` cleans up.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it:
+    sandboxes are removed, inspections' process groups killed, installs rolled back.
+    """
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the chosen subcommand; turn our own errors into one line and an exit code."""
     configure_logging(args)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         result: int = args.handler(args)
         return result
+    except Terminated:
+        error("terminated; what was started was cleaned up")
+        return 128 + signal.SIGTERM
     except IntotoPipError as exc:
         error(_one_line(str(exc)))
         if args.debug:

@@ -281,11 +281,6 @@ def _terminated_run(tmp_path: Path) -> tuple[Path, Tree, list[int]]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the inspection through /proc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIGTERM ends intoto-pip without cleanup: sandbox and running inspection are left "
-    "behind (route: cli/main.py could turn SIGTERM into an exception so finally blocks run)",
-)
 def test_sigterm_cleans_up_the_sandbox_and_the_inspection(tmp_path: Path) -> None:
     _tmp, left_files, left_processes = _terminated_run(tmp_path)
     assert left_processes == [], "the inspection outlived intoto-pip"

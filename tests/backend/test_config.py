@@ -100,3 +100,29 @@ def test_an_in_toto_folder_linking_outside_is_refused(tmp_path: Path) -> None:
     config = load_config(write(project, '[tool.intoto-pip.build]\nbackend = "x"\n'))
     with pytest.raises(InputError, match="outside the project folder"):
         gather_evidence(config)
+
+
+def test_backend_path_folders_are_inside_the_project(tmp_path: Path) -> None:
+    table = '[tool.intoto-pip.build]\nbackend = "x"\nbackend-path = [".", "tools/backend"]\n'
+    config = load_config(write(tmp_path, table))
+    assert config.backend_path == (tmp_path, tmp_path / "tools/backend")
+    default = load_config(write(tmp_path, '[tool.intoto-pip.build]\nbackend = "x"\n'))
+    assert default.backend_path == ()
+
+
+@pytest.mark.parametrize("value", ['"."', '[""]', "[1]", '[["."]]'])
+def test_backend_path_must_be_a_list_of_folders(tmp_path: Path, value: str) -> None:
+    table = f'[tool.intoto-pip.build]\nbackend = "x"\nbackend-path = {value}\n'
+    with pytest.raises(InputError, match="backend-path: expected a list of folders"):
+        load_config(write(tmp_path, table))
+
+
+@pytest.mark.parametrize("value", ["..", "/usr/lib/python3", "escape", "./sub/../../x"])
+def test_backend_path_cannot_leave_the_project(tmp_path: Path, value: str) -> None:
+    """An sdist's pyproject.toml cannot make the build import code from elsewhere."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "escape").symlink_to(tmp_path)
+    table = f'[tool.intoto-pip.build]\nbackend = "x"\nbackend-path = [".", "{value}"]\n'
+    with pytest.raises(InputError, match=r"backend-path: .* is outside the project folder"):
+        load_config(write(project, table))
