@@ -137,25 +137,42 @@ def _walk_tree(walk: _Walk, walked: str, fs_path: str, identity: tuple[int, int]
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
         (walked, fs_path, frozenset([identity]))
     ]
-    excluded = walk.matcher.excluded
+    # The loop below runs once per file: calls are inlined, and no pattern means no match.
+    excluded = None if walk.matcher.empty else walk.matcher.excluded
+    files = walk.files
     while stack:
         walked_dir, fs_dir, ancestors = stack.pop()
+        prefix = _child_prefix(walked_dir)
         for entry in _scandir(walk, walked_dir, fs_dir):
-            child_walked = _child(walked_dir, entry.name)
-            if _is_dir(entry):
+            child_walked = prefix + entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
                 child = _descend(walk, child_walked, entry, ancestors)
                 if child is not None:
                     stack.append((child_walked, entry.path, ancestors | {child}))
-            elif not excluded(child_walked):
-                _add_file(walk, child_walked, entry)
+                continue
+            if excluded is not None and excluded(child_walked):
+                continue
+            try:
+                regular = entry.is_file()
+            except OSError:
+                regular = False
+            if regular:
+                files.append((child_walked, entry.path))
+            else:
+                _skip_file(walk, child_walked, entry)
 
 
-def _child(walked_dir: str, name: str) -> str:
+def _child_prefix(walked_dir: str) -> str:
+    """What goes before an entry's name to make its walked path."""
     if walked_dir == ".":
-        return name
+        return ""
     if walked_dir.endswith("/"):
-        return walked_dir + name  # a root: "/" (or POSIX's own "//")
-    return f"{walked_dir}/{name}"
+        return walked_dir  # a root: "/" (or POSIX's own "//")
+    return walked_dir + "/"
 
 
 def _scandir(walk: _Walk, walked_dir: str, fs_dir: str) -> list[os.DirEntry[str]]:
@@ -165,13 +182,6 @@ def _scandir(walk: _Walk, walked_dir: str, fs_dir: str) -> list[os.DirEntry[str]
     except OSError as exc:
         walk.skipped.append(f"{walked_dir!r} cannot be listed ({exc.strerror}), skipped")
         return []
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 def _descend(
@@ -198,14 +208,8 @@ def _descend(
     return identity
 
 
-def _add_file(walk: _Walk, walked: str, entry: os.DirEntry[str]) -> None:
-    try:
-        regular = entry.is_file()
-    except OSError:
-        regular = False
-    if regular:
-        walk.files.append((walked, entry.path))
-    elif entry.is_symlink():
+def _skip_file(walk: _Walk, walked: str, entry: os.DirEntry[str]) -> None:
+    if entry.is_symlink():
         walk.skipped.append(f"{walked!r} is a broken symlink, skipped")
     else:
         walk.skipped.append(f"{walked!r} is not a regular file, skipped")

@@ -44,7 +44,6 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -72,20 +71,18 @@ class DigestCache:
     normalize: bool | None = None  # the line-ending option the digests were made with
     entries: dict[str, tuple[FileKey, str]] = field(default_factory=dict)
 
-    def reuse(self, path: str) -> str | None:
-        """The digest of ``path`` if the file is provably unchanged, else None."""
-        entry = self.entries.get(path)
-        if entry is None:
-            return None
-        try:
-            info = os.stat(path)
-        except OSError:
-            return None  # hashing will report it
-        return entry[1] if _key(info) == entry[0] else None
-
 
 def _key(info: os.stat_result) -> FileKey:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _unchanged(path: str, key: FileKey) -> bool:
+    """Whether ``path`` still shows the status recorded with its digest (docstring, 3)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False  # hashing will report it
+    return _key(info) == key
 
 
 def hash_files(
@@ -100,33 +97,24 @@ def hash_files(
     With a ``cache``, digests it holds are reused where provably safe (module docstring) and
     the new ones are added. Raises InputError for a file that cannot be read.
     """
-    if cache is None:
-        return [digest for digest, _ in _hash_fresh(paths, normalize, workers, keyed=False)]
-    if cache.normalize is not None and cache.normalize != normalize:
-        raise ValueError("a DigestCache serves one normalize_line_endings setting")
-    cache.normalize = normalize
-    reused = [cache.reuse(path) for path in paths]
-    missing = [index for index, digest in enumerate(reused) if digest is None]
+    keyed = cache is not None
+    if cache is not None:
+        if cache.normalize is not None and cache.normalize != normalize:
+            raise ValueError("a DigestCache serves one normalize_line_endings setting")
+        cache.normalize = normalize
     start = time.time_ns()  # before any fstat of this recording
-    fresh = _hash_fresh([paths[i] for i in missing], normalize, workers, keyed=True)
-    cutoff = start - REUSE_MARGIN_NS
-    made: dict[int, str] = {}
-    for index, (digest, key) in zip(missing, fresh, strict=True):
-        made[index] = digest
-        if key is not None and key[4] < cutoff:
-            cache.entries[paths[index]] = (key, digest)
-    return [made[index] if digest is None else digest for index, digest in enumerate(reused)]
-
-
-def _hash_fresh(
-    paths: Sequence[str], normalize: bool, workers: int | None, *, keyed: bool
-) -> list[tuple[str, FileKey | None]]:
-    small = _hash_small_files(paths, normalize, keyed, workers)
-    large = [index for index, (digest, _) in enumerate(small) if digest is None]
+    results = _hash_small_files(paths, normalize, cache, workers)
+    large = [index for index, (digest, _) in enumerate(results) if digest is None]
     done = _hash_large_files([paths[i] for i in large], normalize, keyed, workers)
     for index, result in zip(large, done, strict=True):
-        small[index] = result
-    return [(digest or "", key) for digest, key in small]
+        results[index] = result
+    if cache is not None:
+        cutoff = start - REUSE_MARGIN_NS
+        for path, (digest, key) in zip(paths, results, strict=True):
+            # A reused digest comes without a key: its entry is already there.
+            if key is not None and digest is not None and key[4] < cutoff:
+                cache.entries[path] = (key, digest)
+    return [digest or "" for digest, _ in results]
 
 
 # --- small files --------------------------------------------------------------------------
@@ -162,9 +150,17 @@ def _hash_small(path: str, normalize: bool, keyed: bool) -> _Result:
 
 
 def _hash_small_files(
-    paths: Sequence[str], normalize: bool, keyed: bool, workers: int | None
+    paths: Sequence[str], normalize: bool, cache: DigestCache | None, workers: int | None
 ) -> list[_Result]:
+    """Each small file's result: (digest, key), or (digest, None) if reused; (None, None)
+    for a large file, which is left to the threads."""
+    keyed = cache is not None
+    entries = cache.entries if cache is not None else {}
+
     def hash_one(path: str) -> _Result:
+        entry = entries.get(path)
+        if entry is not None and _unchanged(path, entry[0]):
+            return entry[1], None
         return _hash_small(path, normalize, keyed)
 
     if _may_fork(len(paths), workers):
@@ -220,6 +216,8 @@ def _hash_forked(paths: Sequence[str], hash_one: Callable[[str], _Result]) -> li
         os.close(token_r)
         os.close(result_r)
         if not finished:
+            import signal  # only on this error path (start-up time counts)
+
             os.kill(pid, signal.SIGKILL)  # its work is not wanted any more
         os.waitpid(pid, 0)
     for index, result in reported:

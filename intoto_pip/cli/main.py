@@ -76,6 +76,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Fast path: no parser construction, no subcommand imports.
         print(f"intoto-pip {__version__}")
         return 0
+    import gc
+
+    # The cycle collector's full passes over large link trees (100,000s of small objects
+    # that are never garbage) cost 10-15 % of a verification; collect 70 times less often.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        return _dispatch(args_list)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _dispatch(args_list: list[str]) -> int:
     parser = build_parser(_chosen_command(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:

@@ -4,7 +4,8 @@
    types, sizes, ratios, RECORD for wheels).
 2. Its metadata is found (``dist.metadata``); a layout named by the policy replaces a shipped one.
 3. A fresh private sandbox receives the final product: the product members (embedded mode) or
-   the archive file itself (detached mode). Inspections run there.
+   the archive file itself (detached mode), written when the first inspection is about to run
+   there (a layout without inspections needs only the hashes, taken from the checked archive).
 4. The engine verifies the layout with the parameters NAME, VERSION, ARCHIVE and PYTHON.
 5. A layout without inspections gets the built-in final-product check: the sandbox must equal
    the products of the layout's last step, path for path and hash for hash.
@@ -79,6 +80,8 @@ class ArchiveVerdict:
     functionaries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     inspections: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Debugging only (not compared, not reported): the process that verified the archive.
+    worker_pid: int = field(default=0, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,9 +133,10 @@ def _verify(
                 "or name the project in the policy file"
             )
         with sandbox(request.sandbox_parent) as box:
-            products = _fill_sandbox(path, checked, metadata, box)
+            product = FinalProduct(path, checked, metadata, box)
             params = _params(path.name, identity.raw_name, identity.version, request.params)
-            result = _run_engine(metadata, trust, params, box, request)
+            result = _run_engine(metadata, trust, params, product, request)
+            products = {} if result.inspections else product.hashes()
     if not result.inspections:
         last_step = result.steps[-1].name if result.steps else ""
         check_final_products(path.name, products, result.summary, last_step)
@@ -161,20 +165,46 @@ def _query(
     )
 
 
-def _fill_sandbox(
-    path: Path, checked: CheckedArchive, metadata: ArchiveMetadata, box: Path
-) -> dict[str, str]:
-    """The final product into the sandbox: members (embedded) or the archive (detached)."""
-    if metadata.mode == "embedded":
-        return checked.extract_products(box)
-    return {path.name: _copy_into(checked, box)}
+class FinalProduct:
+    """One archive's final product: the product members (embedded) or the archive (detached).
+
+    It is written into the sandbox only when the first inspection is about to run; a layout
+    without inspections needs only its hashes, and those come from the checked archive (its
+    members were hashed once already, for RECORD), so nothing is written or hashed again.
+    """
+
+    def __init__(
+        self, path: Path, checked: CheckedArchive, metadata: ArchiveMetadata, box: Path
+    ) -> None:
+        self._path, self._checked, self._metadata, self.box = path, checked, metadata, box
+        self._hashes: dict[str, str] | None = None
+        self._written = False
+
+    def write(self) -> None:
+        """Fill the sandbox (once); the hashes are those of the bytes written."""
+        if not self._written:
+            self._written = True
+            if self._metadata.mode == "embedded":
+                self._hashes = self._checked.extract_products(self.box)
+            else:
+                self._hashes = {self._path.name: _copy_into(self._checked, self.box)}
+
+    def hashes(self) -> dict[str, str]:
+        """{name: sha256} of the final product, written or not."""
+        if self._hashes is None:
+            if self._metadata.mode == "embedded":
+                every = self._checked.archive.sha256_of_members()
+                self._hashes = {name: every[name] for name in self._checked.products}
+            else:
+                self._hashes = {self._path.name: _sha256_of_archive(self._checked)}
+        return self._hashes
 
 
 def _run_engine(
     metadata: ArchiveMetadata,
     trust: Trust,
     params: dict[str, str],
-    box: Path,
+    product: FinalProduct,
     request: ArchiveVerifyRequest,
 ) -> VerificationResult:
     return verify_layout(
@@ -182,14 +212,19 @@ def _run_engine(
         layout_keys=trust.layout_keys,
         links=metadata.link_source(),
         params=params,
-        run_inspection=_inspection_runner(box, request.inspection_timeout),
+        run_inspection=_inspection_runner(product, request.inspection_timeout),
         now=request.now or datetime.now(UTC),
     )
 
 
-def _inspection_runner(box: Path, timeout: float) -> Callable[[Inspection], Link]:
-    options = InspectionOptions(workdir=box, timeout=timeout)
-    return lambda inspection: run_inspection(inspection, options)
+def _inspection_runner(product: FinalProduct, timeout: float) -> Callable[[Inspection], Link]:
+    options = InspectionOptions(workdir=product.box, timeout=timeout)
+
+    def run(inspection: Inspection) -> Link:
+        product.write()
+        return run_inspection(inspection, options)
+
+    return run
 
 
 def _params(filename: str, raw_name: str, version: str, extra: Mapping[str, str]) -> dict[str, str]:
@@ -211,6 +246,13 @@ def _copy_into(checked: CheckedArchive, box: Path) -> str:
             yield chunk
 
     PrivateWriter(box).write(checked.archive.filename, chunks())
+    return digest.hexdigest()
+
+
+def _sha256_of_archive(checked: CheckedArchive) -> str:
+    digest = hashlib.sha256()
+    for chunk in checked.archive.raw_chunks():
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -247,9 +289,10 @@ def _sha256_of(artifacts: Artifacts) -> dict[str, str]:
 def run_archive_mode(args: argparse.Namespace) -> int:
     """Verify every archive named; report one line each (or JSON); 0 all verified, else 1."""
     from intoto_pip.cli._archive_report import print_verdicts
+    from intoto_pip.dist.verify_many import verify_archives
 
     request = request_from_args(args)
-    verdicts = [verify_archive(Path(item), request) for item in args.archives]
+    verdicts = verify_archives([Path(item) for item in args.archives], request)
     print_verdicts(
         verdicts,
         as_json=bool(getattr(args, "json", False)),

@@ -6,11 +6,12 @@ with the verdict that admitted it. Anything refused keeps its reason for the rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust, verify_archive
+from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust
 from intoto_pip.errors import InstallError
 from intoto_pip.install.build import InstallInto
 from intoto_pip.install.fetch import FetchedFile, copy_local
@@ -60,6 +61,16 @@ class InstallOutcome:
         return tuple(c for c in self.candidates if not c.accepted)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Pending:
+    """A fetched distribution waiting for its verdict."""
+
+    fetched: FetchedFile
+    meta: WheelMeta
+    requested: bool
+    direct: bool
+
+
 def _request(options: InstallOptions) -> ArchiveVerifyRequest:
     def trust_for(name: str) -> Trust:
         entry = options.policy.trust_for(name, options.layout_keys)
@@ -68,32 +79,53 @@ def _request(options: InstallOptions) -> ArchiveVerifyRequest:
     return ArchiveVerifyRequest(trust_for=trust_for, inspection_timeout=options.inspection_timeout)
 
 
-def verify_candidate(
-    fetched: FetchedFile, meta: WheelMeta, options: InstallOptions, *, requested: bool, direct: bool
-) -> Candidate:
+def _unchecked(meta: WheelMeta, options: InstallOptions) -> bool:
+    """Allowed without verification, and no key to check it with: only checked whole."""
     allowed = options.policy.allows_unverified(meta.name)
-    trust = options.policy.trust_for(meta.name, options.layout_keys)
-    if allowed and not trust.layout_keys:
-        verdict = _checked_only(fetched, meta)
-        if not verdict.reason.startswith(ALLOWED_REASON):
-            return Candidate(
-                fetched=fetched, meta=meta, requested=requested, direct=direct, verdict=verdict
-            )
-    else:
-        progress = options.progress_for(f"verifying {fetched.filename}")
+    return allowed and not options.policy.trust_for(meta.name, options.layout_keys).layout_keys
+
+
+def verify_candidates(
+    items: Sequence[Pending | Candidate], options: InstallOptions
+) -> list[Candidate]:
+    """A candidate for each item, in order; pending archives are verified in parallel (one
+    process per core) unless allowed unverified. Items already candidates pass through."""
+    pending = [i for i in items if isinstance(i, Pending) and not _unchecked(i.meta, options)]
+    verdicts = dict(zip(map(id, pending), _verify_all(pending, options), strict=True))
+    result = []
+    for item in items:
+        if isinstance(item, Candidate):
+            result.append(item)
+        else:
+            verdict = verdicts.get(id(item)) or _checked_only(item.fetched, item.meta)
+            result.append(_candidate(item, verdict, options))
+    return result
+
+
+def _verify_all(pending: Sequence[Pending], options: InstallOptions) -> list[ArchiveVerdict]:
+    from intoto_pip.dist.verify_many import verify_archives
+
+    verdicts = verify_archives([item.fetched.path for item in pending], _request(options))
+    for item in pending:  # parallel verification has no running progress: report each done
+        progress = options.progress_for(f"verifying {item.fetched.filename}")
         if progress is not None:
-            progress(0, fetched.size)
-        verdict = verify_archive(fetched.path, _request(options))
-        if progress is not None:
-            progress(fetched.size, fetched.size)
+            progress(item.fetched.size, item.fetched.size)
             getattr(progress, "close", lambda: None)()
+    return verdicts
+
+
+def _candidate(item: Pending, verdict: ArchiveVerdict, options: InstallOptions) -> Candidate:
+    allowed = options.policy.allows_unverified(item.meta.name)
+    if _unchecked(item.meta, options):
+        # Allowed, unless checking it whole found it broken (unsafe names, bad RECORD).
+        allowed = verdict.reason.startswith(ALLOWED_REASON)
     return Candidate(
-        fetched=fetched,
-        meta=meta,
-        requested=requested,
-        direct=direct,
+        fetched=item.fetched,
+        meta=item.meta,
+        requested=item.requested,
+        direct=item.direct,
         verdict=verdict,
-        allowed_unverified=allowed and (verdict.no_metadata or not trust.layout_keys),
+        allowed_unverified=allowed and (verdict.no_metadata or _unchecked(item.meta, options)),
     )
 
 
@@ -125,35 +157,21 @@ def _checked_only(fetched: FetchedFile, meta: WheelMeta) -> ArchiveVerdict:
     )
 
 
-def wheel_candidate(
-    fetched: FetchedFile, options: InstallOptions, *, requested: bool, direct: bool
-) -> Candidate:
+def wheel_pending(fetched: FetchedFile, *, requested: bool, direct: bool) -> Pending | Candidate:
+    """A wheel waiting for verification, or a refused candidate when its METADATA is bad."""
     from intoto_pip.errors import VerificationError
 
     try:
         meta = read_wheel_meta(fetched.path)
     except VerificationError as exc:
         return broken(fetched, str(exc))
-    return verify_candidate(fetched, meta, options, requested=requested, direct=direct)
+    return Pending(fetched=fetched, meta=meta, requested=requested, direct=direct)
 
 
-def sdist_candidate(
-    fetched: FetchedFile,
-    folder: Path,
-    target: Target,
-    options: InstallOptions,
-    install_into: InstallInto,
-    *,
-    requested: bool,
-    direct: bool,
-) -> Candidate:
-    """Verify an sdist; only if accepted, build it in isolation and read the wheel built.
-
-    ``install_into`` installs build requirements into the build environment (through the
-    whole pipeline again, so they are verified too)."""
+def sdist_pending(fetched: FetchedFile, *, requested: bool, direct: bool) -> Pending | Candidate:
+    """An sdist waiting for verification (named as its file name says), or a refused one."""
     from intoto_pip.dist.checked import identify
     from intoto_pip.errors import VerificationError
-    from intoto_pip.install.sdists import build_verified_sdist
 
     try:
         identity = identify(fetched.filename)
@@ -166,14 +184,23 @@ def sdist_candidate(
         requires_python=None,
         tags=frozenset(),
     )
-    candidate = verify_candidate(fetched, meta, options, requested=requested, direct=direct)
-    if not candidate.accepted:
-        return candidate
+    return Pending(fetched=fetched, meta=meta, requested=requested, direct=direct)
 
+
+def build_candidate(
+    candidate: Candidate, folder: Path, target: Target, install_into: InstallInto
+) -> Candidate:
+    """Build an accepted sdist in isolation and read the wheel built.
+
+    ``install_into`` installs build requirements into the build environment (through the
+    whole pipeline again, so they are verified too)."""
+    from intoto_pip.install.sdists import build_verified_sdist
+
+    fetched = candidate.fetched
     wheel = build_verified_sdist(fetched.path, target.executable, folder, install_into)
     built = copy_local(wheel, folder)
     built_meta = read_wheel_meta(built.path)
-    if built_meta.name != identity.name:
+    if built_meta.name != candidate.meta.name:
         raise InstallError(f"{fetched.filename}: built a wheel of {built_meta.name!r} instead")
     return replace(candidate, fetched=built, meta=built_meta, source=fetched)
 

@@ -4,11 +4,14 @@ The destination wraps ``installer``'s ``SchemeDictionaryDestination``: before ea
 written, anything in the way is moved aside and missing folders are created through the
 ``Transaction``, so a failure anywhere can be undone. Bytecode is compiled by the *target*
 interpreter (which may be another Python than ours) before RECORD is written, so RECORD lists
-the ``.pyc`` files and ``pip uninstall`` removes them.
+the ``.pyc`` files and ``pip uninstall`` removes them. One compiler process is started at the
+first module written and is fed each module as soon as it is on disk, so compiling overlaps
+writing the rest of the wheel (pip compiles in its own process, after writing everything).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -32,9 +35,11 @@ from intoto_pip.install.transaction import Transaction
 INSTALLER_NAME = b"intoto-pip\n"
 COMPILE_TIMEOUT = 600.0
 
+# One JSON [source, cache] pair a line; a module that does not compile gets no .pyc (as pip).
 _COMPILE = r"""
 import json, py_compile, sys
-for source, cache in json.load(sys.stdin):
+for line in sys.stdin:
+    source, cache = json.loads(line)
     try:
         py_compile.compile(source, cfile=cache, dfile=source, doraise=True)
     except Exception:
@@ -64,14 +69,73 @@ class InstalledFiles:
     skipped: tuple[str, ...] = ()
 
 
+class BytecodeCompiler:
+    """The target interpreter compiling modules while the wheel is still being written.
+
+    Started at the first module; ``finish`` waits for it, ``abort`` kills it (before a
+    rollback, so it cannot write a .pyc after the rollback has run)."""
+
+    def __init__(self, python: str) -> None:
+        self._python = python
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def submit(self, source: Path, cache: Path) -> None:
+        process = self._process or self._start()
+        if process.stdin is None or process.poll() is not None:
+            return  # it ended early: the modules left get no .pyc, as with a compile error
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.write(json.dumps([str(source), str(cache)]).encode() + b"\n")
+
+    def finish(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        with contextlib.suppress(BrokenPipeError):
+            if process.stdin is not None:
+                process.stdin.close()
+        try:
+            process.wait(timeout=COMPILE_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            self.abort()
+            raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
+
+    def abort(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        # -S: no site import, so no .pth file (of the wheel being installed, or any other) runs
+        # mid-installation, where what it did could not be rolled back. py_compile needs no
+        # site. Unbuffered: each module reaches the compiler as soon as it is written.
+        try:
+            self._process = subprocess.Popen(
+                [self._python, "-I", "-B", "-S", "-c", _COMPILE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                bufsize=0,
+            )
+        except OSError as exc:
+            raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
+        return self._process
+
+
 @dataclass
 class RecordingDestination(SchemeDictionaryDestination):
     """A scheme destination that journals writes and compiles with the target interpreter."""
 
     transaction: Transaction = field(default_factory=Transaction)
-    compile_python: str | None = None
+    compiler: BytecodeCompiler | None = None
     cache_tag: str = ""
     files: list[Path] = field(default_factory=list)
+    _compiled: list[tuple[Scheme, str, Path]] = field(default_factory=list)
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
@@ -79,11 +143,23 @@ class RecordingDestination(SchemeDictionaryDestination):
         target = self._path_with_destdir(scheme, path)
         self.transaction.prepare_write(target)
         try:
-            return super().write_to_fs(scheme, path, stream, is_executable)
+            entry = super().write_to_fs(scheme, path, stream, is_executable)
         finally:
             if target.exists():
                 self.transaction.wrote(target)
                 self.files.append(target)
+        if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
+            self._compile(scheme, path, target)
+        return entry
+
+    def _compile(self, scheme: Scheme, rel: str, source: Path) -> None:
+        assert self.compiler is not None
+        cache = source.parent / "__pycache__" / f"{source.stem}.{self.cache_tag}.pyc"
+        self.transaction.prepare_write(cache)
+        # Journaled before the compiler may write it: a rollback removes it whatever happens.
+        self.transaction.wrote(cache)
+        self._compiled.append((scheme, rel, cache))
+        self.compiler.submit(source, cache)
 
     def finalize_installation(
         self,
@@ -92,30 +168,12 @@ class RecordingDestination(SchemeDictionaryDestination):
         records: Iterable[tuple[Scheme, RecordEntry]],
     ) -> None:
         record_list = list(records)
-        record_list += self._compile(record_list)
+        if self.compiler is not None:
+            self.compiler.finish()
+            record_list += [self._pyc_record(*job) for job in self._compiled if job[2].exists()]
         super().finalize_installation(scheme, record_file_path, record_list)
 
-    def _compile(
-        self, records: list[tuple[Scheme, RecordEntry]]
-    ) -> list[tuple[Scheme, RecordEntry]]:
-        if not self.compile_python:
-            return []
-        jobs: list[tuple[Scheme, str, Path, Path]] = []
-        for scheme, record in records:
-            if scheme in ("purelib", "platlib") and record.path.endswith(".py"):
-                source = self._path_with_destdir(scheme, record.path)
-                cache = source.parent / "__pycache__" / f"{source.stem}.{self.cache_tag}.pyc"
-                self.transaction.prepare_write(cache)
-                jobs.append((scheme, record.path, source, cache))
-        if not jobs:
-            return []
-        _run_compiler(self.compile_python, [(str(src), str(pyc)) for _, _, src, pyc in jobs])
-        return [self._pyc_record(*job) for job in jobs if job[3].exists()]
-
-    def _pyc_record(
-        self, scheme: Scheme, rel: str, source: Path, cache: Path
-    ) -> tuple[Scheme, RecordEntry]:
-        self.transaction.wrote(cache)
+    def _pyc_record(self, scheme: Scheme, rel: str, cache: Path) -> tuple[Scheme, RecordEntry]:
         self.files.append(cache)
         data = cache.read_bytes()
         folder = rel.rpartition("/")[0]
@@ -128,21 +186,6 @@ def _record_digest(data: bytes) -> str:
     import base64
 
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
-
-
-def _run_compiler(python: str, jobs: list[tuple[str, str]]) -> None:
-    # -S: no site import, so no .pth file (of the wheel being installed, or any other) runs
-    # mid-installation, where what it did could not be rolled back. py_compile needs no site.
-    try:
-        subprocess.run(
-            [python, "-I", "-B", "-S", "-c", _COMPILE],
-            input=json.dumps(jobs).encode(),
-            capture_output=True,
-            timeout=COMPILE_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InstallError(f"compiling bytecode with {python} failed: {exc}") from exc
 
 
 class _FilteredWheel(WheelFile):
@@ -187,19 +230,25 @@ def install_wheel(
     compile_bytecode: bool = True,
 ) -> InstalledFiles:
     """Write ``wheel`` into ``target``; every change goes through ``transaction``."""
+    compiler = BytecodeCompiler(target.executable) if compile_bytecode else None
     destination = RecordingDestination(
         scheme_dict=scheme_for(target, wheel.name),
         interpreter=target.executable,
         script_kind="posix" if os.name != "nt" else "win-amd64",
         transaction=transaction,
-        compile_python=target.executable if compile_bytecode else None,
+        compiler=compiler,
         cache_tag=target.cache_tag,
     )
-    with _FilteredWheel.open(wheel.path) as source:
-        install(source, destination, _extra_metadata(wheel))
-        root = "purelib" if "Root-Is-Purelib: true" in source.read_dist_info("WHEEL") else "platlib"
-        dist_info = Path(destination.scheme_dict[root]) / source.dist_info_dir
-        skipped = tuple(getattr(source, "skipped", []))
+    try:
+        with _FilteredWheel.open(wheel.path) as source:
+            install(source, destination, _extra_metadata(wheel))
+            root = "Root-Is-Purelib: true" in source.read_dist_info("WHEEL")
+            dist_info = Path(destination.scheme_dict["purelib" if root else "platlib"])
+            dist_info /= source.dist_info_dir
+            skipped = tuple(getattr(source, "skipped", []))
+    finally:
+        if compiler is not None:
+            compiler.abort()  # a no-op once finished; else it must stop before any rollback
     return InstalledFiles(
         name=wheel.name,
         version=wheel.version,

@@ -24,15 +24,16 @@ from intoto_pip.install.apply import install_all
 from intoto_pip.install.candidates import (
     Candidate,
     InstallOutcome,
-    broken,
-    sdist_candidate,
-    verify_candidate,
-    wheel_candidate,
+    Pending,
+    build_candidate,
+    sdist_pending,
+    verify_candidates,
+    wheel_pending,
 )
-from intoto_pip.install.fetch import FetchedFile, copy_local, fetch_url, private_folder
+from intoto_pip.install.fetch import copy_local, fetch_url, private_folder
 from intoto_pip.install.options import InstallOptions, ProgressFactory
 from intoto_pip.install.pip_inputs import check_pip_inputs
-from intoto_pip.install.requirements import check_compatible, read_wheel_meta, unsatisfied
+from intoto_pip.install.requirements import check_compatible, unsatisfied
 from intoto_pip.install.resolve import ResolvedItem, resolve
 from intoto_pip.install.target import Target, probe_target
 
@@ -50,9 +51,10 @@ def run_install(options: InstallOptions) -> InstallOutcome:
     check_pip_inputs(requirements, options.resolve.requirement_files)
     folder = private_folder()
     try:
-        local = [_collect_local(path, folder, target, options) for path in local_paths]
         requirements, sdist_reqs = _split_no_binary(requirements, options.no_binary)
-        local += [_collect_sdist(req, folder, target, options) for req in sdist_reqs]
+        items = [_collect_local(path, folder, options) for path in local_paths]
+        items += [_collect_sdist(req, folder, options) for req in sdist_reqs]
+        local = _build_accepted(verify_candidates(items, options), folder, target, options)
         _check_unique(local)
         outcome = InstallOutcome(target=target, candidates=tuple(local), dry_run=options.dry_run)
         if outcome.refused:
@@ -96,8 +98,8 @@ def _split_no_binary(
 
 
 def _collect_sdist(
-    requirement: Requirement, folder: Path, target: Target, options: InstallOptions
-) -> Candidate:
+    requirement: Requirement, folder: Path, options: InstallOptions
+) -> Pending | Candidate:
     from intoto_pip.install.simple_api import find_sdist
 
     if options.resolve.no_index and not options.resolve.index_url:
@@ -110,7 +112,7 @@ def _collect_sdist(
     fetched = fetch_url(
         link.url, folder, expected_sha256=link.sha256, progress=options.progress_for(link.filename)
     )
-    return _built(fetched, folder, target, options, requested=True, direct=False)
+    return sdist_pending(fetched, requested=True, direct=False)
 
 
 def _check_unique(candidates: list[Candidate]) -> None:
@@ -145,28 +147,31 @@ def _split(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
     return paths, requirements
 
 
-def _collect_local(path: Path, folder: Path, target: Target, options: InstallOptions) -> Candidate:
+def _collect_local(path: Path, folder: Path, options: InstallOptions) -> Pending | Candidate:
     fetched = copy_local(path, folder, options.progress_for(path.name))
     if path.name.endswith(".whl"):
-        return wheel_candidate(fetched, options, requested=True, direct=True)
-    return _built(fetched, folder, target, options, requested=True, direct=True)
+        return wheel_pending(fetched, requested=True, direct=True)
+    return sdist_pending(fetched, requested=True, direct=True)
 
 
-def _built(
-    fetched: FetchedFile,
-    folder: Path,
-    target: Target,
-    options: InstallOptions,
-    *,
-    requested: bool,
-    direct: bool,
-) -> Candidate:
+def _build_accepted(
+    candidates: list[Candidate], folder: Path, target: Target, options: InstallOptions
+) -> list[Candidate]:
+    """Build each verified sdist into a wheel; none when anything was refused (nothing will be
+    installed, so no distribution's build code needs to run)."""
+    if any(not candidate.accepted for candidate in candidates):
+        return candidates
+
     def install_into(python: Path, requirements: Sequence[str]) -> None:
         _install_build_requirements(python, requirements, options)
 
-    return sdist_candidate(
-        fetched, folder, target, options, install_into, requested=requested, direct=direct
-    )
+    return [
+        build_candidate(c, folder, target, install_into) if _is_sdist(c) else c for c in candidates
+    ]
+
+
+def _is_sdist(candidate: Candidate) -> bool:
+    return not candidate.fetched.filename.endswith(".whl") and candidate.source is None
 
 
 def _install_build_requirements(
@@ -221,13 +226,14 @@ def _with_pip(
         prefix=options.prefix,
     )
     items = resolve(resolve_options)
-    candidates = [_candidate_for(item, by_url, folder, options) for item in items]
+    pending = [_candidate_for(item, by_url, folder, options) for item in items]
+    candidates = verify_candidates(pending, options)
     return replace(outcome, candidates=tuple(candidates), used_pip=True)
 
 
 def _candidate_for(
     item: ResolvedItem, by_url: Mapping[str, Candidate], folder: Path, options: InstallOptions
-) -> Candidate:
+) -> Pending | Candidate:
     known = by_url.get(item.url)
     if known is not None:
         return known
@@ -237,10 +243,4 @@ def _candidate_for(
         expected_sha256=item.sha256,
         progress=options.progress_for(item.url.rsplit("/", 1)[-1]),
     )
-    from intoto_pip.errors import VerificationError
-
-    try:
-        meta = read_wheel_meta(fetched.path)
-    except VerificationError as exc:
-        return broken(fetched, str(exc))
-    return verify_candidate(fetched, meta, options, requested=item.requested, direct=item.is_direct)
+    return wheel_pending(fetched, requested=item.requested, direct=item.is_direct)

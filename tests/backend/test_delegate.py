@@ -63,14 +63,14 @@ def test_a_module_found_elsewhere_is_refused(
     elsewhere = write_module(tmp_path / "site-packages", name)
     monkeypatch.syspath_prepend(str(elsewhere))
     (tmp_path / "project").mkdir()
-    with pytest.raises(BackendError, match=f"loaded from .*site-packages.*, not from backend-path"):
+    with pytest.raises(BackendError, match=r"loaded from .*site-packages.*, not from backend-path"):
         load_backend(name, [tmp_path / "project"])
 
 
 def test_an_already_imported_module_of_that_name_is_refused(tmp_path: Path) -> None:
     # json is imported already: the in-tree json.py would never be the one used.
     folder = write_module(tmp_path / "project", "json")
-    with pytest.raises(BackendError, match="'json' was loaded from .*, not from backend-path"):
+    with pytest.raises(BackendError, match=r"'json' was loaded from .*, not from backend-path"):
         load_backend("json", [folder])
     assert "project" not in str(sys.modules["json"].__file__)
 
