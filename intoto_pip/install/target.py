@@ -1,8 +1,11 @@
 """The target environment: one probe of the target interpreter, run so it writes nothing.
 
-The probe runs ``PY -I -B -c PROBE``: isolated (no user site, no PYTHONPATH, no current folder
-on ``sys.path``) and without bytecode writes. It reports the install scheme, the supported
-wheel tags (``packaging.tags`` evaluated by the target itself; our own copy of ``packaging``
+The probe (``probe_script.py``) runs as ``PY -I -B -c PROBE``: isolated (no user site, no
+PYTHONPATH, no current folder on ``sys.path``) and without bytecode writes. When the target is
+the interpreter running intoto-pip, with no environment variable that ``-I`` would ignore and
+that changes the answer, the same code runs in-process instead: the answer is the same, and
+starting the interpreter again would cost more than the rest of the probe. It reports the
+install scheme, the supported wheel tags (``packaging.tags`` evaluated by the target itself; our own copy of ``packaging``
 is appended to its ``sys.path`` in case the target lacks one), the marker environment, and
 whether the environment is marked ``EXTERNALLY-MANAGED``.
 """
@@ -23,47 +26,6 @@ from intoto_pip.errors import InputError
 
 PROBE_TIMEOUT = 60.0
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
-
-_PROBE = r"""
-import json, os, sys, sysconfig
-sys.path.append(sys.argv[1])
-from packaging import markers, tags
-mode, where = sys.argv[2], sys.argv[3]
-if mode == "prefix":
-    try:
-        scheme = sysconfig.get_preferred_scheme("prefix")
-    except AttributeError:
-        scheme = "nt" if os.name == "nt" else "posix_prefix"
-    paths = sysconfig.get_paths(scheme, vars={"base": where, "platbase": where,
-        "installed_base": where, "installed_platbase": where})
-else:
-    paths = sysconfig.get_paths()
-in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
-if in_venv and mode != "prefix":
-    # As pip does: headers of a venv go inside it, not into the base interpreter's include.
-    paths["include"] = os.path.join(sys.prefix, "include", "site",
-        "python%d.%d" % sys.version_info[:2])
-marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
-managed = None
-if not in_venv and os.path.isfile(marker):
-    import configparser
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(marker, encoding="utf-8")
-        managed = parser.get("externally-managed", "Error", fallback="") or "externally managed"
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        managed = "externally managed"
-json.dump({
-    "executable": sys.executable,
-    "version": ".".join(map(str, sys.version_info[:3])),
-    "paths": paths,
-    "tags": [str(t) for t in tags.sys_tags()],
-    "markers": markers.default_environment(),
-    "externally_managed": managed,
-    "in_venv": in_venv,
-    "cache_tag": sys.implementation.cache_tag,
-}, sys.stdout)
-"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,8 +121,25 @@ def _packaging_dir() -> str:
     return str(Path(spec.origin).parent.parent)
 
 
+# Variables an isolated (-I) interpreter ignores that would change the scheme it reports.
+_SCHEME_VARIABLES = ("PYTHONHOME", "PYTHONPATH", "PYTHONPLATLIBDIR", "_PYTHON_SYSCONFIGDATA_NAME")
+
+
+def _is_this_interpreter(python: Path) -> bool:
+    if not sys.executable or os.path.abspath(python) != os.path.abspath(sys.executable):
+        return False  # not resolved: a venv's python links to its base, which differs
+    return bool(sys.flags.ignore_environment) or not any(
+        os.environ.get(name) for name in _SCHEME_VARIABLES
+    )
+
+
 def _run_probe(python: Path, mode: str, where: str) -> dict[str, Any]:
-    command = [str(python), "-I", "-B", "-c", _PROBE, _packaging_dir(), mode, where]
+    from intoto_pip.install import probe_script
+
+    if _is_this_interpreter(python):
+        return probe_script.probe(mode, where)
+    source = Path(probe_script.__file__).read_text(encoding="utf-8")
+    command = [str(python), "-I", "-B", "-c", source, _packaging_dir(), mode, where]
     try:
         done = subprocess.run(
             command, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL

@@ -64,7 +64,9 @@ def _consumed_by_match(
     pattern = compile_pattern(rule.pattern)
     if rule.source_prefix:
         # The prefix is cut off before globbing, so wildcards never apply to it.
-        prefix = posixpath.join(rule.source_prefix, "")
+        # Backslashes in prefixes become "/" as in the reference, on every platform, so a
+        # layout written with Windows separators means the same to both verifiers.
+        prefix = posixpath.join(rule.source_prefix, "").replace("\\", "/")
         cut = len(prefix)
         pairs = [
             (name, name[cut:])
@@ -75,7 +77,9 @@ def _consumed_by_match(
         pairs = [(name, name) for name in pattern.filter(queue)]
     consumed = []
     for name, relative in pairs:
-        dest_name = posixpath.join(rule.dest_prefix, relative) if rule.dest_prefix else relative
+        dest_name = relative
+        if rule.dest_prefix:
+            dest_name = posixpath.join(rule.dest_prefix, relative).replace("\\", "/")
         dest_hashes = dest.get(dest_name)
         if dest_hashes is not None and dest_hashes == source[name]:
             consumed.append(name)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 
 from intoto_pip.models.link import Link
-from intoto_pip.models.rules import parse_rules
+from intoto_pip.models.rules import MatchRule, parse_rules
 from intoto_pip.verify.result import ArtifactRuleError
 from intoto_pip.verify.rules import RuleSubject, verify_item_rules
 from tests.verify.builders import Hashes, digest, files
@@ -144,3 +144,20 @@ def test_long_offender_lists_are_cut() -> None:
     assert "'f009' and 15 more" in str(caught.value)
     assert str(caught.value).startswith("inspection 'big': expected_products[0] 'DISALLOW *'")
     assert len(caught.value.outcome.offending) == 25
+
+
+def test_match_prefixes_with_backslashes_mean_what_they_mean_to_the_reference() -> None:
+    # The reference turns "\\" in MATCH prefixes into "/" on every platform; so do we.
+    digest = {"sha256": "ab" * 32}
+    built = Link(name="build", products={"dist/lib/x.py": digest})
+    here = Link(name="check", materials={"src/lib/x.py": digest})
+    rule = MatchRule(
+        pattern="*",
+        source_prefix="src\\lib",
+        dest_type="products",
+        dest_prefix="dist\\lib",
+        dest_name="build",
+    )
+    subject = RuleSubject(item="check", kind="inspection", field="expected_materials", link=here)
+    outcomes = verify_item_rules(subject, (rule,), {"build": built, "check": here})
+    assert outcomes[0].consumed == 1
