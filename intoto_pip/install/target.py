@@ -5,9 +5,9 @@ PYTHONPATH, no current folder on ``sys.path``) and without bytecode writes. When
 the interpreter running intoto-pip, with no environment variable that ``-I`` would ignore and
 that changes the answer, the same code runs in-process instead: the answer is the same, and
 starting the interpreter again would cost more than the rest of the probe. It reports the
-install scheme, the supported wheel tags (``packaging.tags`` evaluated by the target itself; our own copy of ``packaging``
-is appended to its ``sys.path`` in case the target lacks one), the marker environment, and
-whether the environment is marked ``EXTERNALLY-MANAGED``.
+install scheme, the supported wheel tags (``packaging.tags`` evaluated by the target itself;
+our own copy of ``packaging`` is appended to its ``sys.path`` in case the target lacks one),
+the marker environment, and whether the environment is marked ``EXTERNALLY-MANAGED``.
 """
 
 from __future__ import annotations

@@ -117,8 +117,10 @@ def site_packages(python: Path) -> Path:
 
 
 def run_pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # -B: pip must not compile its own modules into the venv, or before/after snapshots of
+    # the venv would see pip's __pycache__ rather than what intoto-pip did.
     return subprocess.run(
-        [str(python), "-m", "pip", *args], env=clean_env(), capture_output=True, text=True
+        [str(python), "-B", "-m", "pip", *args], env=clean_env(), capture_output=True, text=True
     )
 
 
