@@ -30,7 +30,7 @@ def write_key_pair(
     if not overwrite:
         for existing in (path, public_path):
             if existing.exists() or existing.is_symlink():
-                raise InputError(f"{existing} already exists: choose another name")
+                raise InputError(f"{existing} already exists: choose another name, or give --force")
     if not path.parent.is_dir():
         raise InputError(f"folder {str(path.parent)!r} does not exist")
     private_pem, public_pem = generate_private_key_pem(keytype, password)

@@ -20,7 +20,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from intoto_pip.artifacts import RecordOptions, record_artifacts_report
 from intoto_pip.errors import InputError, RuleError, VerificationError
@@ -128,11 +128,30 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+class _GroupProcess(subprocess.Popen[bytes]):
+    """A Popen that kills the process group it started if starting it is interrupted.
+
+    The CLI turns SIGTERM into an exception, which can arrive while Popen still waits for
+    the child's exec; Popen then raises without handing the child back, and the child, in
+    its own session, would outlive us.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            # pid is set as soon as the child exists; returncode once Popen reaped it.
+            if getattr(self, "pid", None) is not None and self.returncode is None:
+                _kill_group(self)
+                self.wait()
+            raise
+
+
 def _execute(
     inspection: Inspection, program: str, options: InspectionOptions, env: dict[str, str]
 ) -> tuple[int, str, str]:
     try:
-        process = subprocess.Popen(
+        process = _GroupProcess(
             list(inspection.run),
             executable=program,
             cwd=options.workdir,
@@ -146,21 +165,23 @@ def _execute(
         raise VerificationError(
             f"inspection {inspection.name!r}: cannot run {program!r} ({exc.strerror or exc})"
         ) from exc
-    assert process.stdout is not None and process.stderr is not None
-    readers = [
-        _BoundedReader(stream, options.max_output) for stream in (process.stdout, process.stderr)
-    ]
-    for reader in readers:
-        reader.start()
-    try:
-        code = process.wait(timeout=options.timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        process.wait()
-        raise RuleError(
-            f"inspection {inspection.name!r}: command {' '.join(inspection.run)!r} did not "
-            f"finish within {options.timeout:g} s (--inspection-timeout)"
-        ) from None
+    try:  # from here on, whatever happens, the process group is killed
+        assert process.stdout is not None and process.stderr is not None
+        readers = [
+            _BoundedReader(stream, options.max_output)
+            for stream in (process.stdout, process.stderr)
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            code = process.wait(timeout=options.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.wait()
+            raise RuleError(
+                f"inspection {inspection.name!r}: command {' '.join(inspection.run)!r} did "
+                f"not finish within {options.timeout:g} s (--inspection-timeout)"
+            ) from None
     finally:
         _kill_group(process)
     return code, readers[0].text(), readers[1].text()
