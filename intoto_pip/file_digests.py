@@ -111,9 +111,12 @@ def hash_files(
     if cache is not None:
         cutoff = start - REUSE_MARGIN_NS
         for path, (digest, key) in zip(paths, results, strict=True):
-            # A reused digest comes without a key: its entry is already there.
-            if key is not None and digest is not None and key[4] < cutoff:
+            if key is None or digest is None:
+                continue  # a reused digest comes without a key: its entry is already there
+            if key[4] < cutoff:
                 cache.entries[path] = (key, digest)
+            else:
+                cache.entries.pop(path, None)  # changed too recently to be reused later
     return [digest or "" for digest, _ in results]
 
 
@@ -176,10 +179,19 @@ def _may_fork(count: int, workers: int | None) -> bool:
     # runs could copy a lock that thread holds, so only a single-threaded process forks.
     if sys.platform != "linux" or not hasattr(os, "fork"):
         return False
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        return False
-    return len(os.sched_getaffinity(0)) >= 2
+    return len(os.sched_getaffinity(0)) >= 2 and _single_threaded()
+
+
+def _single_threaded() -> bool:
+    """Whether this process runs one thread, native threads included (from /proc)."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1]) == 1
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def _hash_forked(paths: Sequence[str], hash_one: Callable[[str], _Result]) -> list[_Result]:

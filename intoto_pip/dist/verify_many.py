@@ -16,17 +16,19 @@ nobody else can write in between. Workers write only into sandboxes of their own
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intoto_pip.dist.checked import identify
 from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust, verify_archive
 from intoto_pip.errors import VerificationError
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Future
 
 # Imported once by the fork server, so each worker forked from it starts with them loaded.
 _PRELOAD = ["intoto_pip.dist.verify"]
@@ -67,6 +69,8 @@ def verify_archives(
     workers = min(len(paths), max_workers or usable_cores())
     if workers <= 1:
         return [verify_archive(path, request) for path in paths]
+    from concurrent.futures import ProcessPoolExecutor  # not needed for a single archive
+
     jobs = [_job(path, request) for path in paths]
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
         futures = [pool.submit(run_job, job) for job in jobs]
@@ -88,6 +92,8 @@ def run_job(job: VerifyJob) -> ArchiveVerdict:
 
 
 def _verdict(job: VerifyJob, future: Future[ArchiveVerdict]) -> ArchiveVerdict:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool:
@@ -109,6 +115,8 @@ def _context() -> multiprocessing.context.BaseContext:
     # workers from a server started clean (single-threaded) once, with _PRELOAD imported, so
     # each worker costs a fork, not an interpreter start and its imports as 'spawn' does.
     # 'spawn' where there is no fork server (Windows).
+    import multiprocessing
+
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)

@@ -11,7 +11,6 @@ import os
 import shutil
 import tempfile
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +64,8 @@ def fetch_url(
     url: str, folder: Path, *, expected_sha256: str | None, progress: Progress | None = None
 ) -> FetchedFile:
     """Download ``url`` (http, https or file) and check the index's sha256 when it gave one."""
+    import urllib.request  # here: it brings http.client and ssl, which local installs skip
+
     filename = safe_filename(url)
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https", "file"):

@@ -4,9 +4,8 @@ The destination wraps ``installer``'s ``SchemeDictionaryDestination``: before ea
 written, anything in the way is moved aside and missing folders are created through the
 ``Transaction``, so a failure anywhere can be undone. Bytecode is compiled by the *target*
 interpreter (which may be another Python than ours) before RECORD is written, so RECORD lists
-the ``.pyc`` files and ``pip uninstall`` removes them. One compiler process is started at the
-first module written and is fed each module as soon as it is on disk, so compiling overlaps
-writing the rest of the wheel (pip compiles in its own process, after writing everything).
+the ``.pyc`` files and ``pip uninstall`` removes them. When the target is the interpreter
+running intoto-pip, it compiles in-process (as pip does) rather than start itself again.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ INSTALLER_NAME = b"intoto-pip\n"
 COMPILE_TIMEOUT = 600.0
 
 # One JSON [source, cache] pair a line; a module that does not compile gets no .pyc (as pip).
+# (Run by another interpreter: what it writes must be valid for old Pythons too.)
 _COMPILE = r"""
 import json, py_compile, sys
 for line in sys.stdin:
@@ -70,31 +70,27 @@ class InstalledFiles:
 
 
 class BytecodeCompiler:
-    """The target interpreter compiling modules while the wheel is still being written.
+    """Another interpreter (the target) compiling the modules, in one process.
 
-    Started at the first module; ``finish`` waits for it, ``abort`` kills it (before a
-    rollback, so it cannot write a .pyc after the rollback has run)."""
+    Modules are collected while the wheel is written and compiled once every file is in
+    place: an installation that fails midway starts no compiler at all. ``abort`` kills a
+    compiler still running (before a rollback, so it cannot write a .pyc after it)."""
 
     def __init__(self, python: str) -> None:
         self._python = python
+        self._jobs: list[tuple[str, str]] = []
         self._process: subprocess.Popen[bytes] | None = None
 
     def submit(self, source: Path, cache: Path) -> None:
-        process = self._process or self._start()
-        if process.stdin is None or process.poll() is not None:
-            return  # it ended early: the modules left get no .pyc, as with a compile error
-        with contextlib.suppress(BrokenPipeError):
-            process.stdin.write(json.dumps([str(source), str(cache)]).encode() + b"\n")
+        self._jobs.append((str(source), str(cache)))
 
     def finish(self) -> None:
-        process = self._process
-        if process is None:
+        if not self._jobs:
             return
-        with contextlib.suppress(BrokenPipeError):
-            if process.stdin is not None:
-                process.stdin.close()
+        process = self._start()
+        lines = b"".join(json.dumps(job).encode() + b"\n" for job in self._jobs)
         try:
-            process.wait(timeout=COMPILE_TIMEOUT)
+            process.communicate(lines, timeout=COMPILE_TIMEOUT)
         except subprocess.TimeoutExpired as exc:
             self.abort()
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
@@ -113,18 +109,51 @@ class BytecodeCompiler:
     def _start(self) -> subprocess.Popen[bytes]:
         # -S: no site import, so no .pth file (of the wheel being installed, or any other) runs
         # mid-installation, where what it did could not be rolled back. py_compile needs no
-        # site. Unbuffered: each module reaches the compiler as soon as it is written.
+        # site.
         try:
             self._process = subprocess.Popen(
                 [self._python, "-I", "-B", "-S", "-c", _COMPILE],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                bufsize=0,
             )
         except OSError as exc:
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
         return self._process
+
+
+class InProcessCompiler:
+    """The running interpreter is the target: it compiles the modules itself, as pip does,
+    instead of starting itself again.
+
+    Only ``py_compile``: no module is imported, no ``site`` or ``.pth`` runs (as ``-S`` in a
+    separate process). ``optimize=0``: the .pyc name carries no ``opt-`` tag, so its content
+    must not depend on the ``-O`` this process may run with."""
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[str, str]] = []
+
+    def submit(self, source: Path, cache: Path) -> None:
+        self._jobs.append((str(source), str(cache)))
+
+    def finish(self) -> None:
+        import py_compile
+
+        for source, cache in self._jobs:
+            with contextlib.suppress(Exception):  # no .pyc for what does not compile (as pip)
+                py_compile.compile(source, cfile=cache, dfile=source, doraise=True, optimize=0)
+
+    def abort(self) -> None:
+        """Nothing runs in the background."""
+
+
+Compiler = BytecodeCompiler | InProcessCompiler
+
+
+def compiler_for(python: str) -> Compiler:
+    from intoto_pip.install.target import is_this_interpreter
+
+    return InProcessCompiler() if is_this_interpreter(Path(python)) else BytecodeCompiler(python)
 
 
 @dataclass
@@ -132,7 +161,7 @@ class RecordingDestination(SchemeDictionaryDestination):
     """A scheme destination that journals writes and compiles with the target interpreter."""
 
     transaction: Transaction = field(default_factory=Transaction)
-    compiler: BytecodeCompiler | None = None
+    compiler: Compiler | None = None
     cache_tag: str = ""
     files: list[Path] = field(default_factory=list)
     _compiled: list[tuple[Scheme, str, Path]] = field(default_factory=list)
@@ -230,7 +259,7 @@ def install_wheel(
     compile_bytecode: bool = True,
 ) -> InstalledFiles:
     """Write ``wheel`` into ``target``; every change goes through ``transaction``."""
-    compiler = BytecodeCompiler(target.executable) if compile_bytecode else None
+    compiler = compiler_for(target.executable) if compile_bytecode else None
     destination = RecordingDestination(
         scheme_dict=scheme_for(target, wheel.name),
         interpreter=target.executable,

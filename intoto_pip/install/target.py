@@ -125,7 +125,8 @@ def _packaging_dir() -> str:
 _SCHEME_VARIABLES = ("PYTHONHOME", "PYTHONPATH", "PYTHONPLATLIBDIR", "_PYTHON_SYSCONFIGDATA_NAME")
 
 
-def _is_this_interpreter(python: Path) -> bool:
+def is_this_interpreter(python: Path) -> bool:
+    """Whether ``python`` is the interpreter running this code, seeing the same scheme."""
     if not sys.executable or os.path.abspath(python) != os.path.abspath(sys.executable):
         return False  # not resolved: a venv's python links to its base, which differs
     return bool(sys.flags.ignore_environment) or not any(
@@ -136,7 +137,7 @@ def _is_this_interpreter(python: Path) -> bool:
 def _run_probe(python: Path, mode: str, where: str) -> dict[str, Any]:
     from intoto_pip.install import probe_script
 
-    if _is_this_interpreter(python):
+    if is_this_interpreter(python):
         return probe_script.probe(mode, where)
     source = Path(probe_script.__file__).read_text(encoding="utf-8")
     command = [str(python), "-I", "-B", "-c", source, _packaging_dir(), mode, where]

@@ -177,6 +177,30 @@ def test_inspection_runs_in_the_sandbox(project: Project, tmp_path: Path) -> Non
     assert verdict.inspections == ("check",)
 
 
+def test_no_inspection_writes_nothing_into_the_sandbox(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without inspections the final-product check uses the hashes taken when the archive was
+    checked; with one, the product is written for it to look at."""
+    from intoto_pip.dist.checked import CheckedArchive
+
+    written: list[str] = []
+    extract = CheckedArchive.extract_products
+
+    def spy(self: CheckedArchive, dest: Path) -> dict[str, str]:
+        written.append(self.archive.filename)
+        return extract(self, dest)
+
+    monkeypatch.setattr(CheckedArchive, "extract_products", spy)
+    plain = project.signed_wheel(tmp_path / "a", "demo-pkg", "1.0", FILES)
+    assert verify_archive(plain, _request(project)).verified
+    assert written == []
+    layout = _inspection_layout(project, "import demo_pkg")
+    inspected = project.signed_wheel(tmp_path / "b", "demo-pkg", "1.0", FILES, layout=layout)
+    assert verify_archive(inspected, _request(project)).verified
+    assert written == [WHEEL]
+
+
 def test_failing_inspection_refuses(project: Project, tmp_path: Path) -> None:
     layout = _inspection_layout(project, "import sys; sys.exit(3)")
     wheel = project.signed_wheel(tmp_path, "demo-pkg", "1.0", FILES, layout=layout)

@@ -114,3 +114,56 @@ def test_compiling_bytecode_runs_no_pth_file_of_the_wheel(tmp_path: Path) -> Non
     pyc = Path(target.scheme["purelib"]) / f"loud/__pycache__/__init__.{target.cache_tag}.pyc"
     assert pyc in result.files and pyc.is_file()
     journal.rollback()
+
+
+def test_failure_midway_starts_no_compiler(
+    tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modules are compiled once every file is in place: an installation failing midway
+    starts no compiler, and its rollback leaves the target as it was."""
+    from intoto_pip.install import installer_step
+
+    made: list[installer_step.BytecodeCompiler] = []
+
+    def compiler_for(python: str) -> installer_step.BytecodeCompiler:
+        made.append(installer_step.BytecodeCompiler(python))
+        return made[-1]
+
+    monkeypatch.setattr(installer_step, "compiler_for", compiler_for)
+    files = {f"many/m{i:02d}.py": b"X = 1\n" for i in range(30)}
+    files["many/zz_blocked/file.py"] = b"Y = 2\n"
+    members = wheel_members("many", "1.0", files)
+    path = write_wheel(tmp_path / "many-1.0-py3-none-any.whl", members, "many-1.0.dist-info/RECORD")
+    root = Path(target.scheme["purelib"])
+    before = snapshot(root)
+    (root / "many").mkdir()
+    (root / "many" / "zz_blocked").write_text("a file where a folder must go")
+    journal = Transaction()
+    with pytest.raises(OSError):
+        install_wheel(WheelToInstall(path=path, name="many", version="1.0"), target, journal)
+    assert len(made) == 1 and made[0]._jobs, "modules were collected for compiling"
+    assert made[0]._process is None
+    assert journal.rollback() == []
+    (root / "many" / "zz_blocked").unlink()
+    (root / "many").rmdir()
+    assert diff(before, snapshot(root)) == []
+
+
+def test_this_interpreter_compiles_in_process_like_a_separate_one(
+    tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intoto_pip.install import installer_step
+
+    assert isinstance(installer_step.compiler_for(sys.executable), installer_step.InProcessCompiler)
+    source = tmp_path / "mod.py"
+    source.write_text("assert True\nX = 1\n")
+    caches = []
+    for compiler in (
+        installer_step.InProcessCompiler(),
+        installer_step.BytecodeCompiler(sys.executable),
+    ):
+        cache = tmp_path / f"{type(compiler).__name__}.pyc"
+        compiler.submit(source, cache)
+        compiler.finish()
+        caches.append(cache.read_bytes())
+    assert caches[0] == caches[1]

@@ -131,3 +131,33 @@ def test_no_binary_with_no_index_contacts_no_index(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("urllib.request.urlopen", fail)
     args = ["install", "demo", "--no-binary", "demo", "--no-index", "--dry-run"]
     assert main([*args, "--allow-unverified", "demo"]) == 2
+
+
+def test_local_archives_are_verified_together_and_one_refusal_installs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every local archive goes to one parallel verification (so independent archives are
+    verified at once); every verdict is reported, and one refusal means nothing is installed."""
+    from intoto_pip.dist import verify_many
+
+    calls: list[list[str]] = []
+    real = verify_many.verify_archives
+
+    def spy(paths: list[Path], request: object, **kwargs: object) -> object:
+        calls.append([path.name for path in paths])
+        return real(paths, request, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify_many, "verify_archives", spy)
+    project = Project(tmp_path / "keys")
+    good = project.signed_wheel(tmp_path / "a", "good", "1.0", {"good/__init__.py": b""})
+    bad = project.signed_wheel(
+        tmp_path / "b", "bad", "1.0", {"bad/__init__.py": b""}, tamper={"bad/__init__.py": b"1"}
+    )
+    target = tmp_path / "target"
+    key = ["--layout-key", str(project.owner.public_path)]
+    args = ["install", str(bad), str(good), "--python", sys.executable, "--target", str(target)]
+    assert main([*args, *key]) == 1
+    assert calls == [[bad.name, good.name]]
+    err = capsys.readouterr().err
+    assert f"{bad.name}: NOT verified" in err and f"{good.name}: verified" in err
+    assert not target.exists()

@@ -23,6 +23,31 @@ def test_probe_of_this_interpreter() -> None:
     assert "intoto-pip" in target.installed()
 
 
+@pytest.mark.parametrize("prefix", [False, True])
+def test_in_process_probe_answers_as_the_interpreter_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: bool
+) -> None:
+    """The running interpreter is probed in-process; the answer equals a real probe's."""
+    from intoto_pip.install import target as module
+
+    where = tmp_path / "p" if prefix else None
+    fast = probe_target(Path(sys.executable), prefix=where)
+    assert module.is_this_interpreter(Path(sys.executable))
+    monkeypatch.setattr(module, "is_this_interpreter", lambda python: False)
+    assert probe_target(Path(sys.executable), prefix=where) == fast
+
+
+def test_environment_that_changes_the_scheme_means_a_real_probe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from intoto_pip.install import target as module
+
+    monkeypatch.setenv("PYTHONPLATLIBDIR", "lib64")
+    assert not module.is_this_interpreter(Path(sys.executable))
+    monkeypatch.delenv("PYTHONPLATLIBDIR")
+    assert not module.is_this_interpreter(Path(sys.executable).with_name("python-other"))
+
+
 def test_target_and_prefix_schemes(tmp_path: Path) -> None:
     target = probe_target(Path(sys.executable), target_dir=tmp_path / "t")
     assert target.scheme["purelib"] == str(tmp_path / "t")

@@ -199,6 +199,40 @@ def test_sign_payload_refuses_what_has_no_canonical_form(signers: list[Signer]) 
         sign_payload({"value": 1.5}, signers[:1], dsse=True)
 
 
+def test_the_signed_copy_is_independent_of_the_caller(signers: list[Signer]) -> None:
+    payload = json.loads(json.dumps(LINK))
+    envelope = sign_payload(payload, signers[:1], dsse=False)
+    payload["materials"]["src/é.py"]["sha256"] = "00" * 32
+    payload["command"].append("changed")
+    assert envelope.payload == LINK
+    assert verified_keys(roundtrip(envelope), [signers[0].public_key]) == [signers[0].public_key]
+
+
+@pytest.mark.parametrize("dsse", [False, True])
+def test_control_characters_and_quotes_survive_signing(signers: list[Signer], dsse: bool) -> None:
+    # Canonical JSON writes control characters raw; the signed copy is read back from it.
+    payload = {
+        **LINK,
+        "byproducts": {"stdout": 'tab\t nul\x00 "q" \\ \u2028 é\n', "return-value": 0},
+    }
+    envelope = sign_payload(payload, signers[:1], dsse=dsse)
+    assert envelope.payload == payload
+    again = roundtrip(envelope)
+    assert again.payload == payload
+    assert verified_keys(again, [signers[0].public_key]) == [signers[0].public_key]
+
+
+def test_a_large_link_is_written_as_the_reference_writes_it(signers: list[Signer]) -> None:
+    products = {f"dist/ü{i:05d}.py": {"sha256": f"{i:064x}"} for i in range(3000)}
+    envelope = sign_payload({**LINK, "products": products}, signers[:2], dsse=False)
+    document = {
+        "signatures": [{"keyid": s.keyid, "sig": s.sig.hex()} for s in envelope.signatures],
+        "signed": envelope.payload,
+    }
+    expected = json.dumps(document, indent=1, separators=(",", ": "), sort_keys=True)
+    assert dump_envelope(envelope) == expected.encode("utf-8")
+
+
 # --- strict parsing -----------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from intoto_pip.errors import RuleError, VerificationError
 from intoto_pip.models.layout import Inspection
+from intoto_pip.verify import inspections
 from intoto_pip.verify.inspections import (
     InspectionOptions,
     minimal_environment,
@@ -175,3 +177,37 @@ def test_a_file_rewritten_with_size_and_mtime_kept_is_seen_changed(
     assert link.byproducts["return-value"] == 0
     assert link.materials == {"same.txt": digest("aaaa"), "kept.txt": digest("kkkk")}
     assert link.products == {"same.txt": digest("bbbb"), "kept.txt": digest("kkkk")}
+
+
+class _Interrupted(BaseException):
+    """Stands for the CLI's SIGTERM exception."""
+
+
+def test_an_interrupted_start_kills_the_child_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Popen reads its exec-status pipe with os.read after the fork: the first os.read of
+    # this run (the folder is empty, so recording reads nothing) is interrupted there.
+    real_read = os.read
+    reads: list[int] = []
+
+    def interrupted_read(fd: int, size: int) -> bytes:
+        reads.append(fd)
+        if len(reads) == 1:
+            raise _Interrupted
+        return real_read(fd, size)
+
+    killed: list[int] = []
+    real_kill = inspections._kill_group
+
+    def kill_group(process: subprocess.Popen[bytes]) -> None:
+        killed.append(process.pid)
+        real_kill(process)
+
+    monkeypatch.setattr(os, "read", interrupted_read)
+    monkeypatch.setattr(inspections, "_kill_group", kill_group)
+    with pytest.raises(_Interrupted):
+        run_inspection(sh("sleep 30"), options(tmp_path))
+    assert len(killed) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed[0], 0)  # killed and reaped
