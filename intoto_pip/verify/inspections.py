@@ -128,30 +128,32 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-class _GroupProcess(subprocess.Popen[bytes]):
-    """A Popen that kills the process group it started if starting it is interrupted.
+def _start(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen``, but the process group it started is killed if starting it is
+    interrupted.
 
     The CLI turns SIGTERM into an exception, which can arrive while Popen still waits for
     the child's exec; Popen then raises without handing the child back, and the child, in
-    its own session, would outlive us.
+    its own session, would outlive us. So the object is made first and initialised here.
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().__init__(*args, **kwargs)
-        except BaseException:
-            # pid is set as soon as the child exists; returncode once Popen reaped it.
-            if getattr(self, "pid", None) is not None and self.returncode is None:
-                _kill_group(self)
-                self.wait()
-            raise
+    popen = subprocess.Popen  # looked up now, so a wrapper installed by a test applies
+    process = popen.__new__(popen)
+    try:
+        popen.__init__(process, argv, **options)
+    except BaseException:
+        # pid is set as soon as the child exists; returncode once Popen reaped it.
+        if getattr(process, "pid", None) is not None and process.returncode is None:
+            _kill_group(process)
+            process.wait()
+        raise
+    return process
 
 
 def _execute(
     inspection: Inspection, program: str, options: InspectionOptions, env: dict[str, str]
 ) -> tuple[int, str, str]:
     try:
-        process = _GroupProcess(
+        process = _start(
             list(inspection.run),
             executable=program,
             cwd=options.workdir,
