@@ -43,7 +43,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="in-toto supply-chain verification for Python packages.",
         epilog="Exit codes: 0 verified/done, 1 not verified, 2 usage or unreadable input.",
     )
-    parser.add_argument("--version", action="version", version=f"intoto-pip {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"intoto-pip {__version__}")
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks for unexpected errors"
     )
@@ -51,13 +51,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, module_name in COMMANDS.items():
         if only is not None and name != only:
             continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.add_parser(subparsers)
+        importlib.import_module(module_name).add_parser(subparsers)
     return parser
 
 
