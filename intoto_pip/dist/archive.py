@@ -4,20 +4,20 @@
 and folders only, clean and distinct names (see :mod:`intoto_pip.dist.names`), and caps.
 
 Zip (wheels, legacy ``.zip`` sdists) is parsed by our own reader (``_zip.py``), not by
-:mod:`zipfile`, so that one parser
-decides what the archive holds: the end record must close the file (archive comments and
-appended bytes are refused), one disk only, and every central-directory entry must point at a
-local header with the same name, flags, method and sizes. Member data must tile the file
-exactly from offset 0 to the central directory: prepended bytes, gaps, and two entries sharing
-or overlapping data (the classic zip bomb and parser-confusion trick) are refused. Encrypted
-members, methods other than stored and deflate, symbolic links and devices (Unix mode in the
-external attributes), non-ASCII names without the UTF-8 flag, and zip64 fields that disagree
-are refused. Data descriptors must agree with the central directory.
+:mod:`zipfile`, so that one parser decides what the archive holds: the end record must close the
+file (archive comments and appended bytes are refused), one disk only, and every central-
+directory entry must point at a local header with the same name, flags, method and sizes. Member
+data must tile the file exactly from offset 0 to the central directory: prepended bytes, gaps,
+and two entries sharing or overlapping data (the classic zip bomb and parser-confusion trick)
+are refused. Encrypted members, methods other than stored and deflate, symbolic links and
+devices (Unix mode in the external attributes), non-ASCII names without the UTF-8 flag, and
+zip64 fields that disagree are refused. Data descriptors must agree with the central directory.
 
-Tar (``.tar.gz`` sdists, ``_tar.py``) is read as a stream with :mod:`tarfile` behind a gzip decoder of our
-own: only regular files and folders (no links, devices, FIFOs, sparse files), UTF-8 names (pax
-headers may rename a member; the final name is what is checked), no malformed header anywhere,
-nothing but zeros after the end-of-archive marker, and nothing after the gzip stream.
+Tar (``.tar.gz`` sdists, ``_tar.py``) is read as a stream with :mod:`tarfile` behind a gzip
+decoder of our own: only regular files and folders (no links, devices, FIFOs, sparse files),
+UTF-8 names (pax headers may rename a member; the final name is what is checked), no malformed
+header anywhere, nothing but zeros after the end-of-archive marker, and nothing after the gzip
+stream.
 
 Caps (``ArchiveLimits``), chosen to admit the largest real wheels on PyPI (multi-GB CUDA
 wheels with ~10^5 files) while refusing bombs quickly:
