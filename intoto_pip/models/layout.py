@@ -43,6 +43,21 @@ def format_expires(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _item_rules(obj: Mapping[str, Any], where: str) -> dict[str, tuple[Rule, ...]]:
+    """The two rule lists every step and inspection has, parsed with their locations."""
+    return {
+        field: parse_rules(obj.get(field, []), where=f"{where}.{field}")
+        for field in ("expected_materials", "expected_products")
+    }
+
+
+def _item_rules_dict(item: Step | Inspection) -> dict[str, list[list[str]]]:
+    return {
+        "expected_materials": [rule_to_list(rule) for rule in item.expected_materials],
+        "expected_products": [rule_to_list(rule) for rule in item.expected_products],
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
     name: str
@@ -66,13 +81,8 @@ class Step:
             name=name,
             pubkeys=get_str_list(obj, "pubkeys", where),
             threshold=threshold,
-            expected_materials=parse_rules(
-                obj.get("expected_materials", []), where=f"{where}.expected_materials"
-            ),
-            expected_products=parse_rules(
-                obj.get("expected_products", []), where=f"{where}.expected_products"
-            ),
             expected_command=get_str_list(obj, "expected_command", where),
+            **_item_rules(obj, where),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,8 +91,7 @@ class Step:
             "name": self.name,
             "pubkeys": list(self.pubkeys),
             "threshold": self.threshold,
-            "expected_materials": [rule_to_list(rule) for rule in self.expected_materials],
-            "expected_products": [rule_to_list(rule) for rule in self.expected_products],
+            **_item_rules_dict(self),
             "expected_command": list(self.expected_command),
         }
 
@@ -107,12 +116,7 @@ class Inspection:
         return cls(
             name=name,
             run=run,
-            expected_materials=parse_rules(
-                obj.get("expected_materials", []), where=f"{where}.expected_materials"
-            ),
-            expected_products=parse_rules(
-                obj.get("expected_products", []), where=f"{where}.expected_products"
-            ),
+            **_item_rules(obj, where),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,8 +124,7 @@ class Inspection:
             "_type": "inspection",
             "name": self.name,
             "run": list(self.run),
-            "expected_materials": [rule_to_list(rule) for rule in self.expected_materials],
-            "expected_products": [rule_to_list(rule) for rule in self.expected_products],
+            **_item_rules_dict(self),
         }
 
 
