@@ -230,18 +230,25 @@ def _kill_all(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the inspection through /proc")
-def test_a_dirty_sandbox_from_a_killed_run_changes_nothing(tmp_path: Path) -> None:
+def _slow_install_in_inspection(
+    tmp_path: Path,
+) -> tuple[Path, Path, subprocess.Popen[bytes], list[int]]:
+    """Start an install whose layout's inspection sleeps; return once the inspection runs."""
     target, tmp = tmp_path / "target", tmp_path / "tmp"
     tmp.mkdir(mode=0o700)
-    killed = subprocess.Popen(
+    process = subprocess.Popen(
         _command(SLOW, "--target", str(target)),
         env=_env(tmp),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
     )
-    inspection = _wait_for_inspection(tmp)
+    return target, tmp, process, _wait_for_inspection(tmp)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the inspection through /proc")
+def test_a_dirty_sandbox_from_a_killed_run_changes_nothing(tmp_path: Path) -> None:
+    target, tmp, killed, inspection = _slow_install_in_inspection(tmp_path)
     killed.kill()
     killed.wait(timeout=30)
     _kill_all(inspection)  # SIGKILL cannot be handled: the orphan is ours to end
@@ -262,16 +269,7 @@ def test_a_dirty_sandbox_from_a_killed_run_changes_nothing(tmp_path: Path) -> No
 
 
 def _terminated_run(tmp_path: Path) -> tuple[Path, Tree, list[int]]:
-    target, tmp = tmp_path / "target", tmp_path / "tmp"
-    tmp.mkdir(mode=0o700)
-    run = subprocess.Popen(
-        _command(SLOW, "--target", str(target)),
-        env=_env(tmp),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    inspection = _wait_for_inspection(tmp)
+    _target, tmp, run, inspection = _slow_install_in_inspection(tmp_path)
     run.terminate()
     run.wait(timeout=30)
     time.sleep(0.2)
