@@ -3,6 +3,8 @@
 ``VerificationError`` means "what is being verified is not acceptable" (exit 1): a bad
 signature, a failed rule, a malformed link or archive. ``InputError`` means "the user asked for
 something we cannot do" (exit 2): bad flags, a key or policy file that cannot be read.
+``MachineError`` means the machine failed us (exit 3): disk full, permission denied on the
+target. It is never reported as "not verified".
 The CLI catches only ``IntotoPipError``; anything else is a bug and keeps its traceback.
 """
 
@@ -51,3 +53,11 @@ class InstallError(IntotoPipError):
     """Installation failed after verification; the target was restored (exit 1)."""
 
     exit_code = 1
+
+
+class MachineError(IntotoPipError):
+    """The machine failed (disk full, permission denied on the target): exit 3, never 1.
+
+    Nothing was judged: a fault of the machine says nothing about what was being verified."""
+
+    exit_code = 3

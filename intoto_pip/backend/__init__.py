@@ -24,7 +24,7 @@ the real backend becomes one ``BackendError`` naming it and the hook.
 :mod:`~intoto_pip.backend.recorder`), let the real backend build, record the archive's
 products (DESIGN §5), sign a link for ``step`` with the key at ``INTOTO_PIP_SIGNING_KEY``
 (password in ``INTOTO_PIP_SIGNING_KEY_PASSWORD``), and embed the layout, earlier links and
-the new link (:mod:`~intoto_pip.dist.embed`). ``SOURCE_DATE_EPOCH`` is honoured.
+the new link (:mod:`~intoto_pip.produce.embed`). ``SOURCE_DATE_EPOCH`` is honoured.
 
 What goes where, for the usual ``python -m build`` (sdist, then a wheel from the sdist):
 

@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from intoto_pip.archives.checked import open_checked
 from intoto_pip.backend.config import TABLE, BuildConfig, load_config
 from intoto_pip.backend.delegate import BackendError, RealBackend, load_backend
 from intoto_pip.backend.evidence import EarlierEvidence, check_layout, gather_evidence
 from intoto_pip.backend.key import KEY_ENV, signer_from_environment
 from intoto_pip.backend.recorder import record_materials
 from intoto_pip.crypto.keys import Signer
-from intoto_pip.dist.checked import open_checked
-from intoto_pip.dist.embed import (
+from intoto_pip.errors import InputError
+from intoto_pip.models.envelope import dump_envelope, sign_payload
+from intoto_pip.models.link import Link
+from intoto_pip.produce.embed import (
     EmbedOptions,
     Evidence,
     copy_archive,
@@ -32,9 +35,6 @@ from intoto_pip.dist.embed import (
     source_date_epoch,
     target_of,
 )
-from intoto_pip.errors import InputError
-from intoto_pip.models.envelope import dump_envelope, sign_payload
-from intoto_pip.models.link import Link
 from intoto_pip.store import link_filename
 
 Kind = Literal["wheel", "sdist"]

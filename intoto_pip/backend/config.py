@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from intoto_pip.errors import InputError, MetadataError
-from intoto_pip.models._fields import check_name
+from intoto_pip.models.fields import check_name
 
 _T = TypeVar("_T")
 

@@ -15,7 +15,7 @@ same file name as the one being signed is replaced by it.
 
 A links folder holds ``<step>.<keyid8>.link`` files (links, or sublayouts signed by a
 functionary) and sublayout link folders ``<step>.<keyid8>/`` (taken whole); other files are
-ignored (see :func:`intoto_pip.dist.attach.read_links`). Every layout and link is parsed
+ignored (see :func:`intoto_pip.produce.attach.read_links`). Every layout and link is parsed
 before it is embedded, so a broken file fails the build, not the consumer's install.
 """
 
@@ -29,8 +29,8 @@ from typing import Final
 from intoto_pip.backend.config import BuildConfig
 from intoto_pip.backend.recorder import SDIST_INTOTO_DIR
 from intoto_pip.crypto.keys import PublicKey
-from intoto_pip.dist.attach import link_step, parse_layout, read_links
 from intoto_pip.errors import InputError
+from intoto_pip.produce.attach import link_step, parse_layout, read_links
 from intoto_pip.store import read_user_file
 
 LAYOUT_NAME: Final = "root.layout"

@@ -14,7 +14,7 @@ except, with gitignore-style patterns, those in :data:`MATERIAL_EXCLUDES`:
 The project's ``exclude`` setting adds patterns to this list. Materials are recorded before
 the real backend runs, so whatever it writes into the tree is never a material.
 
-Products (computed by :func:`intoto_pip.dist.embed.final_products`, from the same code a
+Products (computed by :func:`intoto_pip.produce.embed.final_products`, from the same code a
 verifier uses) follow DESIGN §5: the archive's members named as in the archive (sdist names
 keep their ``<name>-<version>/`` prefix), minus the in-toto folder and, for wheels, minus
 ``*.dist-info/RECORD``. They are hashed from the real backend's archive; embedding only adds
@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from typing import Final
 
-from intoto_pip.artifacts import RecordOptions, record_artifacts
+from intoto_pip.artifacts.collect import RecordOptions, record_artifacts
 from intoto_pip.backend.config import BuildConfig
 
 SDIST_INTOTO_DIR: Final = ".in-toto"

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from intoto_pip.dist.verify import ArchiveVerdict
+from intoto_pip.verify.archive import ArchiveVerdict
 
 
 def describe(verdict: ArchiveVerdict) -> str:

@@ -10,7 +10,7 @@ import threading
 import traceback
 from types import FrameType
 
-from intoto_pip.errors import IntotoPipError
+from intoto_pip.errors import IntotoPipError, MachineError
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.debug:
             raise
         error(_one_line(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")))
-        return 1
+        return MachineError.exit_code
 
 
 def _one_line(message: str) -> str:

@@ -45,7 +45,7 @@ def _unverified(candidate: Candidate, dry_run: bool) -> str:
 
     done = "would be installed" if dry_run else "installed"
     line = f"intoto-pip: warning: {candidate.meta.name} {done} WITHOUT verification"
-    if UNCHECKED_METADATA in candidate.verdict.reason:
+    if candidate.verdict.unchecked_evidence:
         line += f" ({UNCHECKED_METADATA}; give --layout-key or a policy entry to verify it)"
     return line
 

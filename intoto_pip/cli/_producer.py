@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from intoto_pip.artifacts import RecordOptions
+    from intoto_pip.artifacts.collect import RecordOptions
     from intoto_pip.crypto.keys import Signer
 
 EXCLUDE_HELP = (
@@ -82,7 +82,7 @@ def add_dsse(parser: argparse.ArgumentParser) -> None:
 def record_options(args: argparse.Namespace) -> RecordOptions:
     from pathlib import Path
 
-    from intoto_pip.artifacts import DEFAULT_EXCLUDES, RecordOptions
+    from intoto_pip.artifacts.collect import DEFAULT_EXCLUDES, RecordOptions
 
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     if args.exclude is not None:

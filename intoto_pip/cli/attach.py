@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from intoto_pip.cli._common import warn
-    from intoto_pip.dist.attach import AttachRequest, attach
-    from intoto_pip.dist.embed import source_date_epoch
+    from intoto_pip.produce.attach import AttachRequest, attach
+    from intoto_pip.produce.embed import source_date_epoch
 
     request = AttachRequest(
         archive=Path(args.archive),

@@ -96,36 +96,17 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_trust_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("trust")
-    g.add_argument(
-        "--layout-key",
-        "--layout-keys",
-        dest="layout_keys",
-        action="append",
-        default=[],
-        metavar="PEM",
-        # One key per flag, as pip's own options: with nargs="+" the requirement that
-        # follows `--layout-key owner.pub` would be swallowed as a second key.
-        help="layout owner public key for every distribution; repeat the flag for more keys",
+    from intoto_pip.cli._trust import add_trust_flags
+
+    add_trust_flags(
+        p, policy_help="trust policy (TOML) mapping projects to layout keys; see the consumer guide"
     )
-    g.add_argument(
-        "--policy",
-        metavar="FILE",
-        help="trust policy (TOML) mapping projects to layout keys; see docs/consumer-guide.md",
-    )
-    g.add_argument(
+    p.add_argument(
         "--allow-unverified",
         action="append",
         default=[],
         metavar="NAME",
-        help="accept this project without in-toto metadata (or :all:)",
-    )
-    g.add_argument(
-        "--inspection-timeout",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="seconds an inspection may run (default: 60)",
+        help="accept this project without in-toto metadata (or :all:); repeatable",
     )
 
 
@@ -159,21 +140,15 @@ def _check_report_destination(report: str | None) -> None:
 
 
 def _options(args: argparse.Namespace) -> InstallOptions:
-    import math
     from pathlib import Path
 
+    from intoto_pip.cli import _trust
     from intoto_pip.cli._install_output import progress_factory
-    from intoto_pip.crypto.keys import load_public_key
-    from intoto_pip.errors import InputError
     from intoto_pip.install.pipeline import InstallOptions
-    from intoto_pip.install.policy import load_policy
     from intoto_pip.install.resolve import ResolveOptions
 
-    if not math.isfinite(args.inspection_timeout) or args.inspection_timeout <= 0:
-        raise InputError("--inspection-timeout must be a positive number of seconds")
-    policy = load_policy(
-        Path(args.policy) if args.policy else None, extra_allowed=args.allow_unverified
-    )
+    timeout = _trust.inspection_timeout(args)
+    policy = _trust.policy(args, extra_allowed=args.allow_unverified)
     resolve = ResolveOptions(
         requirement_files=tuple(Path(p) for p in args.requirement),
         index_url=args.index_url,
@@ -191,9 +166,9 @@ def _options(args: argparse.Namespace) -> InstallOptions:
         target_dir=Path(args.target) if args.target else None,
         prefix=Path(args.prefix) if args.prefix else None,
         dry_run=args.dry_run,
-        layout_keys=tuple(load_public_key(Path(p)) for p in args.layout_keys),
+        layout_keys=_trust.layout_keys(args),
         policy=policy,
-        inspection_timeout=args.inspection_timeout,
+        inspection_timeout=timeout,
         break_system_packages=args.break_system_packages,
         progress=progress_factory(args.quiet),
         no_binary=_no_binary(args.no_binary),
@@ -201,7 +176,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
 
 
 def _no_binary(values: list[str]) -> frozenset[str]:
-    from intoto_pip.dist.names import canonical_name
+    from intoto_pip.archives.names import canonical_name
 
     names = {part.strip() for value in values for part in value.split(",") if part.strip()}
     return frozenset(name if name == ":all:" else canonical_name(name) for name in names)

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     from intoto_pip.cli import _producer as flags
     from intoto_pip.errors import InputError
-    from intoto_pip.produce._common import sign_and_write
+    from intoto_pip.produce.common import sign_and_write
     from intoto_pip.produce.layout_toml import load_layout_toml
 
     if not args.key and not args.unsigned:

@@ -6,7 +6,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from intoto_pip.verify.archive import ArchiveVerifyRequest
     from intoto_pip.verify.folder import FolderOptions
+    from intoto_pip.verify.policy import Trust
     from intoto_pip.verify.result import VerificationResult
 
 NAME = "verify"
@@ -22,6 +24,7 @@ exit codes: 0 verified, 1 not verified, 2 usage error or unreadable key/layout f
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from intoto_pip.cli._common import add_verbosity
+    from intoto_pip.cli._trust import add_trust_flags
 
     p = subparsers.add_parser(
         NAME,
@@ -35,18 +38,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("archives", nargs="*", metavar="ARCHIVE", help="wheel or sdist files to verify")
     p.add_argument("-l", "--layout", metavar="FILE", help="folder mode: the signed root layout")
-    p.add_argument(
-        "--layout-key",
-        "--layout-keys",
-        "--verification-keys",
-        "-k",
-        dest="layout_keys",
-        metavar="PEM",
-        nargs="+",
-        action="extend",
-        default=[],
-        help="public key (SPKI PEM) that must have signed the layout; repeatable",
-    )
     p.add_argument("-g", "--gpg", nargs="+", metavar="ID", help=argparse.SUPPRESS)
     p.add_argument("--gpg-home", metavar="DIR", help=argparse.SUPPRESS)
     p.add_argument(
@@ -64,16 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         help="substitute {NAME} in the layout's rules and commands; repeatable",
     )
-    p.add_argument(
-        "--inspection-timeout",
-        type=float,
-        default=10.0,
-        metavar="S",
-        help="seconds an inspection may run (default: 10)",
-    )
     p.add_argument("--json", action="store_true", help="print the verification result as JSON")
-    p.add_argument("--policy", metavar="FILE", help="archive mode: policy file of layout keys")
     p.add_argument("--metadata", metavar="DIR", help="archive mode: folder of detached metadata")
+    add_trust_flags(p, policy_help="archive mode: policy file of layout keys")
     add_verbosity(p)
     p.set_defaults(handler=run)
 
@@ -84,19 +68,58 @@ def run(args: argparse.Namespace) -> int:
     if args.gpg or args.gpg_home:
         raise InputError("GPG keys are not supported yet: give PEM public keys with --layout-key")
     if args.archives:
-        # Archive mode lives with the installer (dist/verify.py): same checks as install.
-        from intoto_pip.dist.verify import run_archive_mode
-
-        result: int = run_archive_mode(args)
-        return result
+        return _run_archive_mode(args)
     return _run_folder_mode(args)
 
 
-def _folder_options(args: argparse.Namespace) -> FolderOptions:
-    import math
+def _run_archive_mode(args: argparse.Namespace) -> int:
+    """Verify every archive named; one line each (or JSON); 0 all verified, else 1."""
     from pathlib import Path
 
-    from intoto_pip.crypto.keys import load_public_key
+    from intoto_pip.cli._archive_report import print_verdicts
+    from intoto_pip.verify.parallel import verify_archives
+
+    request = _archive_request(args)
+    verdicts = verify_archives([Path(item) for item in args.archives], request)
+    print_verdicts(verdicts, as_json=args.json, quiet=args.quiet)
+    return 0 if all(verdict.verified for verdict in verdicts) else 1
+
+
+def _archive_request(args: argparse.Namespace) -> ArchiveVerifyRequest:
+    from pathlib import Path
+
+    from intoto_pip.cli import _trust
+    from intoto_pip.errors import InputError
+    from intoto_pip.verify.archive import ArchiveVerifyRequest
+    from intoto_pip.verify.params import parse_param_args
+
+    for item in args.archives:
+        if not Path(item).is_file():
+            raise InputError(f"{item}: no such archive")
+    if args.layout:
+        raise InputError("give ARCHIVE files or --layout FILE, not both")
+    timeout = _trust.inspection_timeout(args)
+    keys = _trust.layout_keys(args)
+    policy = _trust.policy(args)
+    if not keys and not policy.projects:
+        raise InputError("give --layout-key (or a policy naming the project's layout keys)")
+
+    def trust_for(name: str) -> Trust:
+        return policy.trust_for(name, keys)
+
+    return ArchiveVerifyRequest(
+        trust_for=trust_for,
+        metadata_dir=Path(args.metadata) if args.metadata else None,
+        metadata_dir_direct=len(args.archives) == 1,
+        params=parse_param_args(args.params),
+        inspection_timeout=timeout,
+    )
+
+
+def _folder_options(args: argparse.Namespace) -> FolderOptions:
+    from pathlib import Path
+
+    from intoto_pip.cli import _trust
     from intoto_pip.errors import InputError
     from intoto_pip.verify.folder import FolderOptions
     from intoto_pip.verify.params import parse_param_args
@@ -107,15 +130,13 @@ def _folder_options(args: argparse.Namespace) -> FolderOptions:
         raise InputError("give at least one --layout-key PEM (the layout owner's public key)")
     if args.policy or args.metadata:
         raise InputError("--policy and --metadata apply to ARCHIVE verification only")
-    timeout = args.inspection_timeout
-    if not math.isfinite(timeout) or timeout <= 0:
-        raise InputError(f"--inspection-timeout must be a positive number, got {timeout}")
+    timeout = _trust.inspection_timeout(args)
     link_dir = Path(args.link_dir)
     if not link_dir.is_dir():
         raise InputError(f"--link-dir {args.link_dir}: not a folder")
     return FolderOptions(
         layout_path=Path(args.layout),
-        layout_keys=tuple(load_public_key(Path(path)) for path in args.layout_keys),
+        layout_keys=_trust.layout_keys(args),
         link_dir=link_dir,
         params=parse_param_args(args.params) if args.params else None,
         inspection_timeout=timeout,

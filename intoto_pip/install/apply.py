@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from intoto_pip.errors import InstallError
+from intoto_pip.errors import InstallError, MachineError
 from intoto_pip.install.candidates import InstallOutcome
 from intoto_pip.install.requirements import dependency_order
 
@@ -58,6 +58,8 @@ def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
         )
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
+        if isinstance(exc, OSError):
+            raise MachineError(f"installation failed: {_describe(exc)}{note}") from exc
         raise InstallError(f"installation failed: {_describe(exc)}{note}") from exc
     transaction.commit()
     return replace(outcome, installed=tuple(installed), replaced=tuple(replaced))

@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from intoto_pip.dist.verify import ArchiveVerdict, ArchiveVerifyRequest, Trust
 from intoto_pip.errors import InstallError
 from intoto_pip.install.build import InstallInto
 from intoto_pip.install.fetch import FetchedFile, copy_local
 from intoto_pip.install.options import InstallOptions
 from intoto_pip.install.requirements import WheelMeta, read_wheel_meta
 from intoto_pip.install.target import InstalledDist, Target
+from intoto_pip.verify.archive import ArchiveVerdict, ArchiveVerifyRequest
+from intoto_pip.verify.policy import Trust
 
 if TYPE_CHECKING:
     from intoto_pip.install.installer_step import InstalledFiles
@@ -73,8 +74,7 @@ class Pending:
 
 def _request(options: InstallOptions) -> ArchiveVerifyRequest:
     def trust_for(name: str) -> Trust:
-        entry = options.policy.trust_for(name, options.layout_keys)
-        return Trust(layout_keys=entry.layout_keys, layout=entry.layout, source=entry.source)
+        return options.policy.trust_for(name, options.layout_keys)
 
     return ArchiveVerifyRequest(trust_for=trust_for, inspection_timeout=options.inspection_timeout)
 
@@ -103,7 +103,7 @@ def verify_candidates(
 
 
 def _verify_all(pending: Sequence[Pending], options: InstallOptions) -> list[ArchiveVerdict]:
-    from intoto_pip.dist.verify_many import verify_archives
+    from intoto_pip.verify.parallel import verify_archives
 
     verdicts = verify_archives([item.fetched.path for item in pending], _request(options))
     for item in pending:  # parallel verification has no running progress: report each done
@@ -118,7 +118,7 @@ def _candidate(item: Pending, verdict: ArchiveVerdict, options: InstallOptions) 
     allowed = options.policy.allows_unverified(item.meta.name)
     if _unchecked(item.meta, options):
         # Allowed, unless checking it whole found it broken (unsafe names, bad RECORD).
-        allowed = verdict.reason.startswith(ALLOWED_REASON)
+        allowed = verdict.checked_whole
     return Candidate(
         fetched=item.fetched,
         meta=item.meta,
@@ -137,24 +137,23 @@ UNCHECKED_METADATA = "its in-toto metadata was not checked: no layout key for th
 def _checked_only(fetched: FetchedFile, meta: WheelMeta) -> ArchiveVerdict:
     """No verification asked for, but the archive is still checked whole (names, links,
     bombs, RECORD) before anything is installed from it."""
-    from intoto_pip.dist.checked import open_checked
+    from intoto_pip.archives.checked import open_checked
     from intoto_pip.errors import VerificationError
 
-    reason = ALLOWED_REASON
-    try:
-        with open_checked(fetched.path) as checked:
-            if any(name.startswith(checked.embedded_prefix) for name in checked.names()):
-                reason += f" ({UNCHECKED_METADATA})"
-    except VerificationError as exc:
-        reason = str(exc)
-    return ArchiveVerdict(
+    verdict = ArchiveVerdict(
         path=fetched.path,
         filename=fetched.filename,
         name=meta.name,
         version=meta.version,
         verified=False,
-        reason=reason,
     )
+    try:
+        with open_checked(fetched.path) as checked:
+            unchecked = any(name.startswith(checked.embedded_prefix) for name in checked.names())
+    except VerificationError as exc:
+        return replace(verdict, reason=str(exc))
+    reason = ALLOWED_REASON + (f" ({UNCHECKED_METADATA})" if unchecked else "")
+    return replace(verdict, reason=reason, checked_whole=True, unchecked_evidence=unchecked)
 
 
 def wheel_pending(fetched: FetchedFile, *, requested: bool, direct: bool) -> Pending | Candidate:
@@ -170,7 +169,7 @@ def wheel_pending(fetched: FetchedFile, *, requested: bool, direct: bool) -> Pen
 
 def sdist_pending(fetched: FetchedFile, *, requested: bool, direct: bool) -> Pending | Candidate:
     """An sdist waiting for verification (named as its file name says), or a refused one."""
-    from intoto_pip.dist.checked import identify
+    from intoto_pip.archives.checked import identify
     from intoto_pip.errors import VerificationError
 
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from intoto_pip.dist.names import member_name_problem
+from intoto_pip.archives.names import member_name_problem
 from intoto_pip.errors import InputError, InstallError, VerificationError
 
 CHUNK = 1024 * 1024

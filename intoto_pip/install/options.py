@@ -8,8 +8,8 @@ from pathlib import Path
 
 from intoto_pip.crypto.keys import PublicKey
 from intoto_pip.install.fetch import Progress
-from intoto_pip.install.policy import Policy
 from intoto_pip.install.resolve import ResolveOptions
+from intoto_pip.verify.policy import Policy
 
 ProgressFactory = Callable[[str], Progress]
 

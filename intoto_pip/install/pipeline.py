@@ -18,7 +18,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from intoto_pip.dist.names import canonical_name
+from intoto_pip.archives.names import canonical_name
 from intoto_pip.errors import InputError, InstallError
 from intoto_pip.install.apply import install_all
 from intoto_pip.install.candidates import (

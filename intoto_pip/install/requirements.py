@@ -15,7 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from intoto_pip.dist.names import canonical_name
+from intoto_pip.archives.names import canonical_name
 from intoto_pip.errors import ArchiveError, InstallError
 from intoto_pip.install.target import Target
 
@@ -31,8 +31,8 @@ class WheelMeta:
 
 def read_wheel_meta(path: Path) -> WheelMeta:
     """Read name, version, Requires-Dist and Requires-Python from a (checked) wheel copy."""
-    from intoto_pip.dist.archive import SafeArchive
-    from intoto_pip.dist.names import parse_wheel_filename
+    from intoto_pip.archives.names import parse_wheel_filename
+    from intoto_pip.archives.reader import SafeArchive
 
     parsed = parse_wheel_filename(path.name)
     with SafeArchive.open(path) as archive:

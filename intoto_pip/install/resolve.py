@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intoto_pip.dist.names import canonical_name
+from intoto_pip.archives.names import canonical_name
 from intoto_pip.errors import InstallError
 
 RESOLVE_TIMEOUT = 1800.0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intoto_pip.dist.checked import open_checked
-from intoto_pip.dist.names import SdistInfo
-from intoto_pip.dist.sandbox import make_sandbox
+from intoto_pip.archives.checked import open_checked
+from intoto_pip.archives.names import SdistInfo
+from intoto_pip.archives.sandbox import make_sandbox
 from intoto_pip.install.build import InstallInto, build_wheel
 
 

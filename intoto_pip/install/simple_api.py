@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from intoto_pip.dist.names import canonical_name, parse_sdist_filename
+from intoto_pip.archives.names import canonical_name, parse_sdist_filename
 from intoto_pip.errors import ArchiveError, InstallError
 
 DEFAULT_INDEX = "https://pypi.org/simple/"

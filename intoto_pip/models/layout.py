@@ -10,7 +10,7 @@ from typing import Any
 
 from intoto_pip.crypto.keys import PublicKey
 from intoto_pip.errors import MetadataError
-from intoto_pip.models._fields import (
+from intoto_pip.models.fields import (
     check_members,
     check_name,
     check_type,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intoto_pip.errors import MetadataError
-from intoto_pip.models._fields import (
+from intoto_pip.models.fields import (
     check_members,
     check_name,
     check_type,

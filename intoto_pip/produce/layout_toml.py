@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from intoto_pip.crypto.keys import PublicKey, load_public_key
 from intoto_pip.errors import InputError, MetadataError
-from intoto_pip.models._fields import check_name
+from intoto_pip.models.fields import check_name
 from intoto_pip.models.layout import Inspection, Layout, Step, parse_expires
 from intoto_pip.models.rules import MatchRule, Rule, parse_rule
 from intoto_pip.produce._toml_lines import TomlLines

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from intoto_pip.artifacts import RecordOptions, record_artifacts_report
+from intoto_pip.artifacts.collect import RecordOptions, record_artifacts_report
 from intoto_pip.models.envelope import parse_envelope
 from intoto_pip.models.link import Link
 from intoto_pip.store import read_user_file

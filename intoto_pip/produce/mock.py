@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from intoto_pip.artifacts import RecordOptions, record_artifacts_report
-from intoto_pip.produce._common import check_step_name, link_payload, sign_and_write
+from intoto_pip.artifacts.collect import RecordOptions, record_artifacts_report
 from intoto_pip.produce.command import OutputSink, run_command
+from intoto_pip.produce.common import check_step_name, link_payload, sign_and_write
 from intoto_pip.produce.run import DEFAULT_TIMEOUT
 
 LINK_SUFFIX = ".link"

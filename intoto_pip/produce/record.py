@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intoto_pip.artifacts import RecordOptions, record_artifacts_report
+from intoto_pip.artifacts.collect import RecordOptions, record_artifacts_report
 from intoto_pip.crypto.keys import Signer
 from intoto_pip.errors import InputError, MetadataError, SignatureError
 from intoto_pip.models.envelope import Envelope, parse_envelope, verified_keys
 from intoto_pip.models.link import Link
-from intoto_pip.produce._common import (
+from intoto_pip.produce.common import (
     check_directory,
     check_step_name,
     link_payload,

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intoto_pip.artifacts import RecordOptions, record_artifacts_report
+from intoto_pip.artifacts.collect import RecordOptions, record_artifacts_report
 from intoto_pip.crypto.keys import Signer
-from intoto_pip.produce._common import (
+from intoto_pip.produce.command import CommandResult, OutputSink, run_command
+from intoto_pip.produce.common import (
     check_directory,
     check_step_name,
     link_payload,
     sign_and_write,
 )
-from intoto_pip.produce.command import CommandResult, OutputSink, run_command
 from intoto_pip.store import link_filename
 
 DEFAULT_TIMEOUT = 10.0  # seconds, as in-toto-run

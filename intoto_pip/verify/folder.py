@@ -20,10 +20,8 @@ from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Link, normalize_artifact_name
 from intoto_pip.store import link_filename, read_metadata_bytes, read_user_file, sublayout_dirname
 from intoto_pip.verify.engine import verify_layout
-from intoto_pip.verify.inspections import InspectionOptions, run_inspection
+from intoto_pip.verify.inspections import DEFAULT_TIMEOUT, InspectionOptions, run_inspection
 from intoto_pip.verify.result import VerificationResult
-
-DEFAULT_INSPECTION_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +30,7 @@ class FolderOptions:
     layout_keys: tuple[PublicKey, ...]
     link_dir: Path = Path(".")
     params: Mapping[str, str] | None = None  # None: no substitution (the reference's default)
-    inspection_timeout: float = DEFAULT_INSPECTION_TIMEOUT
+    inspection_timeout: float = DEFAULT_TIMEOUT
     workdir: Path = Path(".")  # where inspections run
     exclude_from_inspection: frozenset[str] = frozenset()  # more names to leave out
     now: datetime | None = None  # injectable clock; None: the current time

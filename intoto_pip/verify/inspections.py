@@ -8,7 +8,7 @@ verification itself reads (the reference also hides ``.git``, ``*.pyc`` and ``*~
 not: the one documented divergence from its verdicts). The second recording reads again
 every file that may have changed, and takes the first recording's digest only for a file
 provably untouched (same inode, size and times, and a change time older than the first
-recording by a safety margin: the argument is in :mod:`intoto_pip.file_digests`).
+recording by a safety margin: the argument is in :mod:`intoto_pip.artifacts.digests`).
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from intoto_pip.artifacts import RecordOptions, record_artifacts_report
+from intoto_pip.artifacts.collect import RecordOptions, record_artifacts_report
+from intoto_pip.artifacts.digests import DigestCache
 from intoto_pip.errors import InputError, RuleError, VerificationError
-from intoto_pip.file_digests import DigestCache
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Link
+
+# One default for install, verify ARCHIVE and verify --layout (cli/_trust.py).
+DEFAULT_TIMEOUT = 60.0
 
 MAX_CAPTURED_BYTES = 1024 * 1024
 _KEPT_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
@@ -37,7 +40,7 @@ _DRAIN_GRACE_SECONDS = 2.0
 @dataclass(frozen=True, kw_only=True)
 class InspectionOptions:
     workdir: Path
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     exclude: frozenset[str] = frozenset()  # artifact names (relative to workdir) left out
     max_output: int = MAX_CAPTURED_BYTES
 
@@ -200,7 +203,7 @@ def run_inspection(inspection: Inspection, options: InspectionOptions) -> Link:
     env = minimal_environment(options.workdir)
     program = resolve_command(inspection, env["PATH"])
     # Products reuse a material's digest only for a file provably untouched since it was
-    # read (see intoto_pip.file_digests); every other file is read again.
+    # read (see intoto_pip.artifacts.digests); every other file is read again.
     cache = DigestCache()
     materials = _record(inspection, options, cache)
     code, stdout, stderr = _execute(inspection, program, options, env)

@@ -105,7 +105,7 @@ def test_failure_on_the_nth_file_restores_the_target(
     counter = _writes(monkeypatch, fail_at)
     code = main(_args(V11, "--target", str(target), "--upgrade"))
     captured = capsys.readouterr()
-    assert code == 1, captured
+    assert code == 3, captured  # a fault of the machine, never "not verified" (exit 1)
     assert counter.calls == fail_at, "the install went on after the failed write"
     assert "Traceback" not in captured.err
     errors = [line for line in captured.err.splitlines() if "No space left" in line]
@@ -176,7 +176,7 @@ def test_the_same_wheel_installed_twice_at_once_into_one_venv(
         return original(destination, *args, **kwargs)
 
     monkeypatch.setattr(installer_step.RecordingDestination, "write_to_fs", write_to_fs)
-    assert main(_args(V10, "--python", str(python))) == 1
+    assert main(_args(V10, "--python", str(python))) == 3
     assert "Traceback" not in capsys.readouterr().err
     _out, err = other[0].communicate(timeout=120)
     assert other[0].returncode == 0, err

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.dist.builders import make_sdist, make_wheel
+from tests.archives.builders import make_sdist, make_wheel
 
 CALLS: list[tuple[str, Any]] = []
 Settings = Mapping[str, Any] | None

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 import intoto_pip.backend as hooks
+from intoto_pip.archives.checked import open_checked
 from intoto_pip.backend.build import EvidenceWarning
 from intoto_pip.backend.delegate import BackendError
 from intoto_pip.crypto.keys import generate_private_key_pem
-from intoto_pip.dist.checked import open_checked
-from intoto_pip.dist.embed import final_products
 from intoto_pip.errors import InputError, KeyLoadError
 from intoto_pip.models.envelope import parse_envelope, verified_keys
+from intoto_pip.produce.embed import final_products
 from tests.backend import fake_backend
 from tests.backend.support import (
     Keys,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from intoto_pip.artifacts.excludes import ExcludeMatcher
 from intoto_pip.backend.config import BuildConfig
 from intoto_pip.backend.recorder import anchored_pattern, record_materials
-from intoto_pip.produce.excludes import ExcludeMatcher
 
 KEPT = [
     "pyproject.toml",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from intoto_pip.cli._archive_report import describe
-from intoto_pip.dist.verify import ArchiveVerdict
+from intoto_pip.verify.archive import ArchiveVerdict
 
 WHEEL = "pkg-1.0-py3-none-any.whl"
 

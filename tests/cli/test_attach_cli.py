@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from intoto_pip.archives.checked import open_checked
 from intoto_pip.cli.main import main
-from intoto_pip.dist.checked import open_checked
-from intoto_pip.dist.embed import final_products
+from intoto_pip.produce.embed import final_products
+from tests.archives.builders import make_sdist, make_wheel
 from tests.backend.support import Keys, in_toto_files, layout_bytes, link_file, make_keys
-from tests.dist.builders import make_sdist, make_wheel
 
 WHEEL_INTOTO = "demo-1.0.dist-info/in-toto/"
 

@@ -162,7 +162,7 @@ def test_upgrade_and_failure_midway_restores_everything(
         return original(self, scheme, path, stream, is_executable)
 
     monkeypatch.setattr(installer_step.RecordingDestination, "write_to_fs", failing)
-    assert main(_install(venv, project, str(new))) == 1
+    assert main(_install(venv, project, str(new))) == 3
     assert calls["n"] == 3
     assert diff(before, snapshot(venv.parent.parent)) == []
     assert _import(venv) == "1.0"
@@ -190,7 +190,7 @@ def test_file_in_the_way_is_replaced_and_restored_on_failure(
         raise PermissionError(errno.EACCES, "Permission denied", "RECORD")
 
     monkeypatch.setattr(installer_step.RecordingDestination, "finalize_installation", failing)
-    assert main(_install(venv, project, str(wheel))) == 1
+    assert main(_install(venv, project, str(wheel))) == 3
     assert diff(before, snapshot(venv.parent.parent)) == []
     monkeypatch.setattr(installer_step.RecordingDestination, "finalize_installation", original)
     assert main(_install(venv, project, str(wheel))) == 0

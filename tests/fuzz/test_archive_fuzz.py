@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from fixtures.adversarial_cases import zipcraft
 from fixtures.adversarial_cases.zipcraft import DEFLATED, Entry, build_zip, deflate
-from intoto_pip.dist.archive import ArchiveLimits, SafeArchive
+from intoto_pip.archives.reader import ArchiveLimits, SafeArchive
 from intoto_pip.errors import ArchiveError
 from tests.fuzz.budget import FUZZ
 from tests.fuzz.mutate import mutated_bytes

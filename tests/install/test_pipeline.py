@@ -138,7 +138,7 @@ def test_local_archives_are_verified_together_and_one_refusal_installs_nothing(
 ) -> None:
     """Every local archive goes to one parallel verification (so independent archives are
     verified at once); every verdict is reported, and one refusal means nothing is installed."""
-    from intoto_pip.dist import verify_many
+    from intoto_pip.verify import parallel as verify_many
 
     calls: list[list[str]] = []
     real = verify_many.verify_archives

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from intoto_pip.artifacts import RecordOptions
+from intoto_pip.artifacts.collect import RecordOptions
 from intoto_pip.models.envelope import dump_envelope, sign_payload
-from intoto_pip.produce._common import link_payload
+from intoto_pip.produce.common import link_payload
 from intoto_pip.produce.match import match_products
 
 

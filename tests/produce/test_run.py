@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from intoto_pip.artifacts import RecordOptions
+from intoto_pip.artifacts.collect import RecordOptions
 from intoto_pip.crypto.keys import Signer
 from intoto_pip.errors import InputError, KeyLoadError
 from intoto_pip.models.envelope import parse_envelope, verified_keys

@@ -12,7 +12,7 @@ from intoto_pip.crypto.keys import Signer
 from intoto_pip.errors import InputError, MetadataError, SignatureError
 from intoto_pip.models.envelope import dump_envelope, parse_envelope, sign_payload
 from intoto_pip.models.layout import Layout, Step
-from intoto_pip.produce._common import link_payload
+from intoto_pip.produce.common import link_payload
 from intoto_pip.produce.sign import sign_file, verify_file
 from tests.produce._keys import write_key
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intoto_pip.dist.archive import SafeArchive
+from intoto_pip.archives.reader import SafeArchive
 from intoto_pip.errors import ArchiveError
 
 PROPERTY = settings(max_examples=200, deadline=None)

@@ -1,0 +1,53 @@
+"""Archives: reading wheels and sdists without trusting them (DESIGN §5). Safe reading only;
+verifying what is read is ``intoto_pip.verify``'s job.
+
+- :mod:`~intoto_pip.archives.reader`: ``SafeArchive``, the only reader of archive bytes; every
+  structural check and cap, before anything is written (its zip and tar halves are private).
+- :mod:`~intoto_pip.archives.checked`: an archive opened and checked whole, and who it says it is.
+- :mod:`~intoto_pip.archives.evidence`: finding the in-toto evidence (layout, links), embedded
+  or detached.
+- :mod:`~intoto_pip.archives.names`: safe member names, file names, PEP 503 names, and whether a
+  wheel or sdist agrees with itself about who it is (``check_wheel``, ``check_sdist``).
+- :mod:`~intoto_pip.archives.wheel_record`: a wheel's RECORD, checked strictly.
+- :mod:`~intoto_pip.archives.sandbox`: private folders, and the only code that writes into them.
+"""
+
+from intoto_pip.archives.names import (
+    SdistInfo,
+    SdistName,
+    WheelInfo,
+    WheelName,
+    canonical_name,
+    check_sdist,
+    check_wheel,
+    intoto_dir,
+    member_name_problem,
+    parse_sdist_filename,
+    parse_wheel_filename,
+    product_names,
+)
+from intoto_pip.archives.reader import DEFAULT_LIMITS, ArchiveLimits, Member, SafeArchive
+from intoto_pip.archives.sandbox import make_sandbox, sandbox
+from intoto_pip.archives.wheel_record import RecordRow
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ArchiveLimits",
+    "Member",
+    "RecordRow",
+    "SafeArchive",
+    "SdistInfo",
+    "SdistName",
+    "WheelInfo",
+    "WheelName",
+    "canonical_name",
+    "check_sdist",
+    "check_wheel",
+    "intoto_dir",
+    "make_sandbox",
+    "member_name_problem",
+    "parse_sdist_filename",
+    "parse_wheel_filename",
+    "product_names",
+    "sandbox",
+]

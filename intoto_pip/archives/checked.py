@@ -1,0 +1,83 @@
+"""An archive opened safely and checked as a whole, seen the way verification needs it.
+
+Joins ``SafeArchive`` (structure, names, caps) with ``check_wheel``/``check_sdist`` (who the
+distribution says it is; a wheel's RECORD, strictly), and names the embedded in-toto folder
+and the final product's members (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from intoto_pip.archives.names import (
+    SdistInfo,
+    WheelInfo,
+    check_sdist,
+    check_wheel,
+    intoto_dir,
+    parse_sdist_filename,
+    parse_wheel_filename,
+    product_names,
+)
+from intoto_pip.archives.reader import SafeArchive
+from intoto_pip.errors import ArchiveError
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """Who an archive's file name says it is: as spelt there, and PEP 503 normalised."""
+
+    kind: str
+    raw_name: str
+    name: str
+    version: str
+
+
+def identify(filename: str) -> Identity:
+    """Parse a wheel or sdist file name; ArchiveError when it is neither."""
+    if filename.endswith(".whl"):
+        parsed = parse_wheel_filename(filename)
+        raw_name, raw_version = filename.split("-")[:2]
+        return Identity(kind="wheel", raw_name=raw_name, name=parsed.name, version=raw_version)
+    for suffix in _SDIST_SUFFIXES:
+        if filename.endswith(suffix):
+            sdist = parse_sdist_filename(filename)
+            raw_name, _, raw_version = filename.removesuffix(suffix).rpartition("-")
+            return Identity(kind="sdist", raw_name=raw_name, name=sdist.name, version=raw_version)
+    raise ArchiveError(f"{filename}: is neither a wheel (.whl) nor an sdist (.tar.gz, .zip)")
+
+
+class CheckedArchive:
+    """A checked archive: member names and bytes, its in-toto folder, its product."""
+
+    def __init__(self, archive: SafeArchive, info: WheelInfo | SdistInfo) -> None:
+        self.archive = archive
+        self.info = info
+        self.embedded_prefix = intoto_dir(archive.kind, info)
+        self.products = product_names(archive, info)
+
+    def names(self) -> Sequence[str]:
+        return [member.name for member in self.archive.members]
+
+    def read(self, name: str) -> bytes:
+        return self.archive.read(name)
+
+    def extract_products(self, dest: Path) -> dict[str, str]:
+        """Write the product members into the empty private folder ``dest``; their sha256."""
+        wanted = set(self.products)
+        return self.archive.extract_to(dest, select=wanted.__contains__)
+
+
+@contextmanager
+def open_checked(path: Path) -> Iterator[CheckedArchive]:
+    with SafeArchive.open(path) as archive:
+        if archive.kind == "wheel":
+            info: WheelInfo | SdistInfo = check_wheel(archive, path.name)
+        else:
+            info = check_sdist(archive, path.name)
+        yield CheckedArchive(archive, info)

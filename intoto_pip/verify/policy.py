@@ -1,0 +1,157 @@
+"""The trust policy: which layout keys (and which out-of-band layout) vouch for which project.
+
+A TOML file (default ``$XDG_CONFIG_HOME/intoto-pip/policy.toml``)::
+
+    allow-unverified = ["legacy-lib"]        # optional; [":all:"] allows every project
+
+    [projects.requests]
+    layout-keys = ["keys/requests-owner.pub"]   # PEM file paths, or PEM text
+    layout = "layouts/requests.layout"           # optional: replaces the shipped layout
+
+Relative paths are read relative to the policy file's folder. Project names are compared after
+PEP 503 normalisation. A project the policy names uses the policy's keys only; any other
+project uses the ``--layout-key`` keys. Any problem with the file is a usage error (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intoto_pip.archives.names import canonical_name
+from intoto_pip.crypto.keys import PublicKey, load_public_key, public_key_from_pem
+from intoto_pip.errors import InputError, KeyLoadError
+from intoto_pip.store import read_user_file
+
+ALL = ":all:"
+_TOP_KEYS = frozenset({"allow-unverified", "projects"})
+_PROJECT_KEYS = frozenset({"layout-keys", "layout"})
+_PEM_MARK = "-----BEGIN"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trust:
+    """What vouches for one project: the layout keys and, optionally, an out-of-band layout;
+    ``source`` says where they were named (``--layout-key`` or the policy file)."""
+
+    layout_keys: tuple[PublicKey, ...]
+    layout: Path | None = None
+    source: str = "--layout-key"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    projects: Mapping[str, Trust] = field(default_factory=dict)
+    allow_unverified: frozenset[str] = frozenset()
+    source: str = "no policy file"
+
+    def trust_for(self, name: str, cli_keys: tuple[PublicKey, ...]) -> Trust:
+        """The policy's entry for ``name``, or the ``--layout-key`` keys."""
+        entry = self.projects.get(canonical_name(name))
+        return entry or Trust(layout_keys=cli_keys, source="--layout-key")
+
+    def allows_unverified(self, name: str) -> bool:
+        return ALL in self.allow_unverified or canonical_name(name) in self.allow_unverified
+
+
+def default_policy_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "intoto-pip" / "policy.toml"
+
+
+def load_policy(path: Path | None, *, extra_allowed: Iterable[str] = ()) -> Policy:
+    """Read ``path`` (or the default file when it exists) and add ``--allow-unverified``."""
+    allowed = _allowed_names(extra_allowed, "--allow-unverified")
+    if path is None:
+        path = default_policy_path()
+        if not path.is_file():
+            return Policy(allow_unverified=allowed)
+    policy = parse_policy(read_user_file(path), where=str(path), base=path.parent)
+    return Policy(
+        projects=policy.projects,
+        allow_unverified=policy.allow_unverified | allowed,
+        source=policy.source,
+    )
+
+
+def parse_policy(data: bytes, *, where: str, base: Path) -> Policy:
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"policy {where}: not valid TOML ({exc})") from exc
+    _no_unknown(document, _TOP_KEYS, f"policy {where}")
+    projects = _table(document.get("projects", {}), f"policy {where}: projects")
+    parsed: dict[str, Trust] = {}
+    for name, value in projects.items():
+        at = f"policy {where}: projects.{name}"
+        key = canonical_name(name)
+        if key in parsed:
+            raise InputError(f"{at}: names the same project as another entry ({key})")
+        parsed[key] = _project(value, at=at, base=base, source=where)
+    allowed = _string_list(
+        document.get("allow-unverified", []), f"policy {where}: allow-unverified"
+    )
+    return Policy(
+        projects=parsed,
+        allow_unverified=_allowed_names(allowed, f"policy {where}"),
+        source=where,
+    )
+
+
+def _project(value: object, *, at: str, base: Path, source: str) -> Trust:
+    table = _table(value, at)
+    _no_unknown(table, _PROJECT_KEYS, at)
+    keys = tuple(
+        _key(item, f"{at}.layout-keys[{i}]", base)
+        for i, item in enumerate(_string_list(table.get("layout-keys", []), f"{at}.layout-keys"))
+    )
+    if not keys:
+        raise InputError(f"{at}: needs at least one entry in layout-keys")
+    layout = table.get("layout")
+    if layout is not None and not isinstance(layout, str):
+        raise InputError(f"{at}.layout: expected a path")
+    return Trust(
+        layout_keys=keys,
+        layout=None if layout is None else base / layout,
+        source=f"policy {source}",
+    )
+
+
+def _key(item: str, at: str, base: Path) -> PublicKey:
+    try:
+        if item.lstrip().startswith(_PEM_MARK):
+            return public_key_from_pem(item.encode("ascii"), source=at)
+        return load_public_key(base / item)
+    except (KeyLoadError, UnicodeEncodeError) as exc:
+        raise InputError(f"{at}: {exc}") from exc
+
+
+def _allowed_names(names: Iterable[str], where: str) -> frozenset[str]:
+    result = set()
+    for name in names:
+        if name != ALL and not name.strip():
+            raise InputError(f"{where}: empty project name in allow-unverified")
+        result.add(name if name == ALL else canonical_name(name))
+    return frozenset(result)
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: expected a table")
+    return value
+
+
+def _string_list(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InputError(f"{where}: expected a list of strings")
+    return value
+
+
+def _no_unknown(table: Mapping[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise InputError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")

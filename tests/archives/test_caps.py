@@ -1,0 +1,140 @@
+"""Zip and gzip bombs are refused quickly, and the caps still admit very large archives."""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.archives.reader import ArchiveLimits, SafeArchive
+from intoto_pip.archives.sandbox import make_sandbox
+from intoto_pip.errors import ArchiveError
+from tests.archives.builders import RawEntry, Zeros, deflate_zeros, raw_zip, tar_entry, zero_chunks
+
+BOMB_SIZE = 100 * 1024 * 1024
+WHEEL = "pkg-1.0-py3-none-any.whl"
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100 MB of zeros, deflated to ~100 KB, honestly declared; built chunk by chunk."""
+    path = tmp_path_factory.mktemp("bomb") / WHEEL
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("zeros.bin", "w") as member,
+    ):
+        for chunk in zero_chunks(BOMB_SIZE):
+            member.write(chunk)
+    return path
+
+
+@pytest.fixture(scope="module")
+def deflated_zeros() -> bytes:
+    return deflate_zeros(BOMB_SIZE)
+
+
+def test_zip_bomb_is_refused_by_ratio_before_reading(zip_bomb: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(ArchiveError) as caught:
+        SafeArchive.open(zip_bomb)
+    elapsed = time.monotonic() - started
+    assert str(caught.value).startswith(f"{WHEEL}: member 'zeros.bin' expands ")
+    assert "over the cap of 200:1" in str(caught.value)
+    assert elapsed < 2.0
+
+
+def test_zip_bomb_within_raised_ratio_cap_is_read(zip_bomb: Path) -> None:
+    """The refusal above is the ratio cap, not something else about the archive."""
+    limits = ArchiveLimits(max_ratio=2000)
+    with SafeArchive.open(zip_bomb, limits=limits) as archive:
+        assert archive.members[0].size == BOMB_SIZE
+
+
+def test_lying_zip_member_is_cut_off_at_its_declared_size(
+    tmp_path: Path, deflated_zeros: bytes
+) -> None:
+    """Declared 1000 bytes (under the ratio floor) but inflating to 100 MB."""
+    bomb = RawEntry(b"zeros.bin", compressed=deflated_zeros, size=1000, crc=0)
+    path = tmp_path / WHEEL
+    path.write_bytes(raw_zip([bomb]))
+    with SafeArchive.open(path) as archive:
+        started = time.monotonic()
+        with pytest.raises(ArchiveError) as caught:
+            archive.read("zeros.bin")
+        assert time.monotonic() - started < 2.0
+    expected = f"{WHEEL}: member 'zeros.bin' yields more than its declared 1000 bytes"
+    assert str(caught.value) == expected
+
+
+def test_lying_zip_member_does_not_fill_the_sandbox(tmp_path: Path, deflated_zeros: bytes) -> None:
+    bomb = RawEntry(b"zeros.bin", compressed=deflated_zeros, size=1000, crc=0)
+    path = tmp_path / WHEEL
+    path.write_bytes(raw_zip([bomb]))
+    dest = make_sandbox(tmp_path)
+    with SafeArchive.open(path) as archive, pytest.raises(ArchiveError, match="yields more"):
+        archive.extract_to(dest)
+    assert (dest / "zeros.bin").stat().st_size <= 1000
+
+
+def test_small_highly_compressible_member_is_under_the_ratio_floor(tmp_path: Path) -> None:
+    path = tmp_path / WHEEL
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.bin", bytes(512 * 1024))
+    with SafeArchive.open(path) as archive:
+        assert archive.read("zeros.bin") == bytes(512 * 1024)
+
+
+def test_gzip_bomb_is_refused_fast(tmp_path: Path) -> None:
+    path = tmp_path / "pkg-1.0.tar.gz"
+    with tarfile.open(path, "w:gz", compresslevel=9) as archive:
+        archive.addfile(tar_entry("pkg-1.0", tarfile.DIRTYPE))
+        archive.addfile(tar_entry("pkg-1.0/zeros.bin", size=BOMB_SIZE), Zeros(BOMB_SIZE))
+    started = time.monotonic()
+    with pytest.raises(ArchiveError) as caught:
+        SafeArchive.open(path)
+    elapsed = time.monotonic() - started
+    assert str(caught.value) == "pkg-1.0.tar.gz: expands more than 200:1 (gzip bomb?)"
+    assert elapsed < 2.0
+
+
+def test_gzip_stream_cap_follows_the_configured_ratio(tmp_path: Path) -> None:
+    data = bytes(4 * 1024 * 1024)  # ~4 KiB compressed: ~1000:1, over the 1 MiB floor
+    path = tmp_path / "pkg-1.0.tar.gz"
+    with tarfile.open(path, "w:gz", compresslevel=9) as archive:
+        archive.addfile(tar_entry("pkg-1.0/zeros.bin", size=len(data)), Zeros(len(data)))
+    with pytest.raises(ArchiveError, match="expands more than 200:1"):
+        SafeArchive.open(path)
+    with SafeArchive.open(path, limits=ArchiveLimits(max_ratio=5000)) as archive:
+        assert archive.member("pkg-1.0/zeros.bin").size == len(data)
+
+
+@pytest.fixture(scope="module")
+def many_members(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100,000 tiny members: more than zip's 16-bit count, so a zip64 end record too."""
+    path = tmp_path_factory.mktemp("many") / WHEEL
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(100_000):
+            archive.writestr(f"pkg/m{index // 1000}/{index}.py", b"")
+    return path
+
+
+def test_hundred_thousand_members_are_admitted_quickly(many_members: Path) -> None:
+    started = time.monotonic()
+    with SafeArchive.open(many_members) as archive:
+        assert len(archive.members) == 100_000
+        assert archive.members[-1].name == "pkg/m99/99999.py"
+        hashes = archive.sha256_of_members()
+    assert len(hashes) == 100_000
+    assert set(hashes.values()) == {hashlib.sha256(b"").hexdigest()}
+    assert time.monotonic() - started < 10.0
+
+
+def test_hundred_thousand_members_over_a_lower_cap_are_refused_fast(many_members: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(ArchiveError, match="has 100000 members, over the cap of 99999"):
+        SafeArchive.open(many_members, limits=ArchiveLimits(max_members=99_999))
+    assert time.monotonic() - started < 1.0
