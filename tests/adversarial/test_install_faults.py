@@ -272,10 +272,22 @@ def _terminated_run(tmp_path: Path) -> tuple[Path, Tree, list[int]]:
     _target, tmp, run, inspection = _slow_install_in_inspection(tmp_path)
     run.terminate()
     run.wait(timeout=30)
-    time.sleep(0.2)
-    left = [pid for pid in inspection if Path(f"/proc/{pid}").exists()]
+    deadline = time.monotonic() + 5  # a SIGKILLed process takes a moment to be gone
+    while (left := [pid for pid in inspection if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     _kill_all(left)
     return tmp, _unlocked(snapshot(tmp)), left
+
+
+def _alive(pid: int) -> bool:
+    """Running or stopped; a zombie (state Z: dead, waiting for its new parent, PID 1 here, to
+    reap it) is not alive, nor is a process that is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]  # the command name may hold spaces and parens
+    return state not in {"Z", "X"}
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the inspection through /proc")
