@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from intoto_pip.cli._archive_report import describe
@@ -33,11 +34,7 @@ def write_report(destination: str, outcome: InstallOutcome) -> None:
 
 
 def _refusal(candidate: Candidate) -> str:
-    line = describe(candidate.verdict)
-    if candidate.verdict.no_metadata:
-        name = candidate.meta.name or candidate.verdict.name
-        line += f" (to install it without verification: --allow-unverified {name})"
-    return f"intoto-pip: error: {line}"
+    return f"intoto-pip: error: {describe(candidate.verdict)}"
 
 
 def _unverified(candidate: Candidate, dry_run: bool) -> str:
@@ -50,24 +47,75 @@ def _unverified(candidate: Candidate, dry_run: bool) -> str:
     return line
 
 
-def show(outcome: InstallOutcome, *, quiet: bool) -> int:
-    """Print the outcome; the exit code: 1 when anything was refused, else 0."""
+def _refusal_summary(refused: Sequence[Candidate]) -> list[str]:
+    """One line naming every project refused for lack of evidence, and the one flag that would
+    let them all in; then the outcome."""
+    lines = []
+    missing = sorted({c.meta.name or c.verdict.name for c in refused if c.verdict.no_metadata})
+    if missing:
+        lines.append(
+            f"intoto-pip: error: no in-toto evidence for {', '.join(missing)}; to install "
+            f"without verification: --allow-unverified {','.join(missing)}"
+        )
+    lines.append("intoto-pip: error: nothing was installed")
+    return lines
+
+
+def show(outcome: InstallOutcome, *, quiet: bool, requested: Sequence[str] = ()) -> int:
+    """Print the outcome; the exit code: 1 when anything was refused, else 0.
+
+    What will be installed without verification is said only once the whole set is decided:
+    a refusal anywhere means nothing is installed, and then only refusals are reported."""
     refused = outcome.refused
+    if refused:
+        for candidate in outcome.candidates:
+            if candidate in refused:
+                print(_refusal(candidate), file=sys.stderr)
+            elif candidate.verdict.verified and not quiet:
+                print(describe(candidate.verdict), file=sys.stderr)
+        for line in _refusal_summary(refused):
+            print(line, file=sys.stderr)
+        return 1
     for candidate in outcome.candidates:
-        if candidate in refused:
-            print(_refusal(candidate), file=sys.stderr)
-        elif candidate.allowed_unverified:
+        if candidate.allowed_unverified:
             print(_unverified(candidate, outcome.dry_run), file=sys.stderr)
         elif not quiet:
             print(describe(candidate.verdict), file=sys.stderr)
-    if refused:
-        print("intoto-pip: error: nothing was installed", file=sys.stderr)
-        return 1
-    if quiet:
-        return 0
-    names = " ".join(f"{c.meta.name}-{c.meta.version}" for c in outcome.candidates)
-    if outcome.dry_run:
-        print(f"Would install {names}" if names else "Nothing to install")
-    else:
-        print(f"Successfully installed {names}" if names else "Nothing to install")
+    if not quiet:
+        for line in _result_lines(outcome, requested):
+            print(line)
     return 0
+
+
+def _result_lines(outcome: InstallOutcome, requested: Sequence[str]) -> list[str]:
+    names = " ".join(f"{c.meta.name}-{c.meta.version}" for c in outcome.candidates)
+    if not names:
+        return _already_satisfied(outcome, requested) or ["Nothing to install"]
+    if outcome.dry_run:
+        return [f"Would install {names}"]
+    lines = [
+        f"Replaced {old.name} {old.version}"
+        + next(
+            (f" with {c.meta.version}" for c in outcome.candidates if c.meta.name == old.name), ""
+        )
+        for old in outcome.replaced
+    ]
+    return [*lines, f"Successfully installed {names}"]
+
+
+def _already_satisfied(outcome: InstallOutcome, requested: Sequence[str]) -> list[str]:
+    """pip's words for requirements the target already has."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from intoto_pip.archives.names import canonical_name
+
+    installed = outcome.target.installed()
+    lines = []
+    for text in requested:
+        try:
+            name = canonical_name(Requirement(text).name)
+        except InvalidRequirement:
+            continue  # an archive path: it would have been a candidate
+        if name in installed:
+            lines.append(f"Requirement already satisfied: {name} ({installed[name].version})")
+    return lines

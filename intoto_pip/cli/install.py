@@ -6,6 +6,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intoto_pip.install.pipeline import InstallOptions
 
 NAME = "install"
@@ -66,6 +68,14 @@ def _add_pip_options(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="a folder or page of archive links",
     )
+    g.add_argument(
+        "-e",
+        "--editable",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="refused: pip would build the project before anything verified it",
+    )
     g.add_argument("--no-index", action="store_true", help="ignore the package index")
     g.add_argument("--no-deps", action="store_true", help="do not install dependencies")
     g.add_argument("-U", "--upgrade", action="store_true", help="upgrade to the newest versions")
@@ -106,7 +116,7 @@ def _add_trust_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="accept this project without in-toto metadata (or :all:); repeatable",
+        help="accept these projects without in-toto evidence (NAME,NAME... or :all:); repeatable",
     )
 
 
@@ -115,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
     from intoto_pip.errors import InputError
     from intoto_pip.install.pipeline import run_install
 
+    if args.editable:
+        raise InputError(
+            f"-e {args.editable[0]}: an editable install makes pip build the project before "
+            "anything verifies it; build a wheel (python -m build) and install that file, "
+            "which is verified first"
+        )
     if not args.requirements and not args.requirement:
         raise InputError("nothing to install: give requirements, archives or -r FILE")
     _check_report_destination(args.report)
@@ -122,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_install(options)
     if args.report:
         output.write_report(args.report, outcome)
-    return output.show(outcome, quiet=args.quiet)
+    return output.show(outcome, quiet=args.quiet, requested=args.requirements)
 
 
 def _check_report_destination(report: str | None) -> None:
@@ -148,7 +164,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
     from intoto_pip.install.resolve import ResolveOptions
 
     timeout = _trust.inspection_timeout(args)
-    policy = _trust.policy(args, extra_allowed=args.allow_unverified)
+    policy = _trust.policy(args, extra_allowed=_comma_list(args.allow_unverified))
     resolve = ResolveOptions(
         requirement_files=tuple(Path(p) for p in args.requirement),
         index_url=args.index_url,
@@ -162,7 +178,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
     return InstallOptions(
         requirements=tuple(args.requirements),
         resolve=resolve,
-        python=Path(args.python) if args.python else None,
+        python=_interpreter(args.python),
         target_dir=Path(args.target) if args.target else None,
         prefix=Path(args.prefix) if args.prefix else None,
         dry_run=args.dry_run,
@@ -175,8 +191,27 @@ def _options(args: argparse.Namespace) -> InstallOptions:
     )
 
 
+def _comma_list(values: list[str]) -> list[str]:
+    """Repeated flags and comma lists alike (``--allow-unverified a,b``), as pip's --no-binary."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
 def _no_binary(values: list[str]) -> frozenset[str]:
     from intoto_pip.archives.names import canonical_name
 
-    names = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    names = set(_comma_list(values))
     return frozenset(name if name == ":all:" else canonical_name(name) for name in names)
+
+
+def _interpreter(python: str | None) -> Path | None:
+    """``--python`` as pip takes it: an interpreter, or an environment's folder."""
+    from pathlib import Path
+
+    if python is None:
+        return None
+    path = Path(python)
+    if path.is_dir():
+        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe"):
+            if candidate.is_file():
+                return candidate
+    return path

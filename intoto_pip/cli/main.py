@@ -64,6 +64,28 @@ def _chosen_command(args: Sequence[str]) -> str | None:
     return None
 
 
+def _unknown_command(args: Sequence[str]) -> str | None:
+    """A message for a first positional argument that is no subcommand, with a suggestion."""
+    import difflib
+
+    first = next((arg for arg in args if not arg.startswith("-")), None)
+    if first is None or first in COMMANDS:
+        return None
+    close = difflib.get_close_matches(first, list(COMMANDS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown command {first!r}{hint}; the commands are: {', '.join(COMMANDS)}"
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list in (["--version"], ["-V"]):
@@ -83,8 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args_list: list[str]) -> int:
-    parser = build_parser(_chosen_command(args_list))
-    args = parser.parse_args(args_list)
+    chosen = _chosen_command(args_list)
+    parser = build_parser(chosen)
+    unknown = _unknown_command(args_list)
+    if unknown is not None:
+        parser.error(unknown)
+    args, extra = parser.parse_known_args(args_list)
+    if extra:
+        # Say it with the subcommand's usage, not the top-level one: that is where the flag is.
+        where = parser if chosen is None else _subparser(parser, chosen)
+        where.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 2
