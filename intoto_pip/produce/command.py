@@ -8,10 +8,12 @@ shares our standard streams.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -53,6 +55,37 @@ def run_command(
     """Run ``command`` (no shell) in ``cwd``; raise CommandError if it cannot start or times out."""
     if not command:
         raise CommandError("no command to run")
+    with _terminal_kept():
+        return _run(command, capture=capture, timeout=timeout, sink=sink, cwd=cwd)
+
+
+@contextlib.contextmanager
+def _terminal_kept() -> Iterator[None]:
+    """Put the terminal's settings back however the command ended: an editor killed at the
+    timeout leaves it in raw mode, without echo."""
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd) if os.isatty(fd) else None
+    except (ImportError, OSError, ValueError):
+        saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(OSError):
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _run(
+    command: Sequence[str],
+    *,
+    capture: bool,
+    timeout: float | None,
+    sink: OutputSink | None,
+    cwd: Path | None,
+) -> CommandResult:
     try:
         if capture:
             return _run_captured(command, timeout, sink, cwd)
@@ -66,7 +99,9 @@ def run_command(
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise CommandError(
-            f"command {command[0]!r} did not finish within {timeout:g} s (see --run-timeout)"
+            f"command {command[0]!r} did not finish within {timeout:g} s and was killed "
+            "(--run-timeout); an interactive command (an editor, a pager, a prompt) needs "
+            "--run-timeout 0"
         ) from exc
     except OSError as exc:
         raise CommandError(f"command {command[0]!r} cannot be run ({exc.strerror or exc})") from exc

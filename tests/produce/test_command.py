@@ -70,3 +70,37 @@ def test_non_executable_command(tmp_path: Path) -> None:
 def test_empty_command_is_refused() -> None:
     with pytest.raises(CommandError, match="no command"):
         run_command([], capture=False, timeout=5)
+
+
+def test_the_timeout_message_says_what_an_interactive_command_needs() -> None:
+    with pytest.raises(CommandError, match="an interactive command .* needs --run-timeout 0"):
+        run_command([PY, "-c", "import time; time.sleep(30)"], capture=False, timeout=0.2)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX terminals")
+def test_a_command_killed_at_the_timeout_leaves_the_terminal_as_it_was(tmp_path: Path) -> None:
+    """An editor killed at the timeout leaves the terminal raw, without echo; intoto-pip run
+    puts the settings back. The command runs on a real pseudo-terminal."""
+    import os
+    import pty
+    import subprocess
+    import termios
+
+    from tests.produce._keys import write_key
+
+    key = write_key(tmp_path, "alice").private
+    leader, follower = pty.openpty()
+    try:
+        before = termios.tcgetattr(follower)
+        raw = "import sys, time, tty; tty.setraw(0); time.sleep(30)"
+        done = subprocess.run(
+            [PY, "-m", "intoto_pip.cli.main", "run", "-n", "edit", "--signing-key", str(key),
+             "--run-timeout", "1", "--", PY, "-c", raw],
+            stdin=follower, capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert "needs --run-timeout 0" in done.stderr
+        assert termios.tcgetattr(follower) == before
+    finally:
+        os.close(leader)
+        os.close(follower)
