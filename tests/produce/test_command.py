@@ -73,7 +73,7 @@ def test_empty_command_is_refused() -> None:
 
 
 def test_the_timeout_message_says_what_an_interactive_command_needs() -> None:
-    with pytest.raises(CommandError, match="an interactive command .* needs --run-timeout 0"):
+    with pytest.raises(CommandError, match=r"an interactive command .* needs --run-timeout 0"):
         run_command([PY, "-c", "import time; time.sleep(30)"], capture=False, timeout=0.2)
 
 
