@@ -55,6 +55,8 @@ def read_user_file(path: Path) -> bytes:
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename: never a half-written file."""
     directory = path.parent
+    if not directory.is_dir():
+        raise InputError(f"{path}: the folder {str(directory)!r} does not exist")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

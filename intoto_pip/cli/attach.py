@@ -32,7 +32,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--layout", required=True, metavar="FILE", help="the signed root layout")
     p.add_argument("--link-dir", required=True, metavar="DIR", help="folder holding the link files")
     p.add_argument(
-        "-o", "--output", metavar="OUT", help="output file or existing folder (default: in place)"
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file, or folder (a name ending in / is created) (default: in place)",
     )
     p.add_argument(
         "--replace", action="store_true", help="replace in-toto metadata the archive carries"
@@ -49,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from intoto_pip.produce.attach import AttachRequest, attach
     from intoto_pip.produce.embed import source_date_epoch
 
+    if args.output and args.output.endswith(("/", os.sep)):
+        Path(args.output).mkdir(parents=True, exist_ok=True)  # a folder, named as one
     request = AttachRequest(
         archive=Path(args.archive),
         layout=Path(args.layout),

@@ -17,6 +17,7 @@ without signatures for a later 'intoto-pip sign -f root.layout -k ...'.
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from intoto_pip.cli import _producer as flags
+    from intoto_pip.cli._common import add_verbosity
 
     p = subparsers.add_parser(
         NAME,
@@ -43,6 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--unsigned", action="store_true", help="write the layout without signatures"
     )
     flags.add_dsse(create)
+    add_verbosity(create)
     create.set_defaults(handler=run)
     p.set_defaults(handler=run)
 
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     from intoto_pip.cli import _producer as flags
     from intoto_pip.errors import InputError
+    from intoto_pip.models.layout import format_expires
     from intoto_pip.produce.common import sign_and_write
     from intoto_pip.produce.layout_toml import load_layout_toml
 
@@ -62,5 +65,12 @@ def run(args: argparse.Namespace) -> int:
     layout = load_layout_toml(Path(args.toml))
     signers = flags.load_signers(args, args.key)
     output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)  # our own command: no folder to make first
     sign_and_write(layout.to_dict(), signers, dsse=args.use_dsse, path=output)
+    if not args.quiet:
+        signed = f"signed by {len(signers)} key(s)" if signers else "unsigned"
+        print(
+            f"{output}: layout with {len(layout.steps)} step(s) and "
+            f"{len(layout.inspect)} inspection(s), {signed}, expires {format_expires(layout.expires)}"
+        )
     return 0

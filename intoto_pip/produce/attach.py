@@ -117,7 +117,10 @@ def _output_path(request: AttachRequest) -> Path:
     if output.is_dir():
         return output / request.archive.name
     if output.name != request.archive.name:
-        raise InputError(f"-o {output}: the output must keep the name {request.archive.name}")
+        raise InputError(
+            f"-o {output}: not an existing folder, and an output file must keep the name "
+            f"{request.archive.name} (end a folder's name with / to create it)"
+        )
     return output
 
 

@@ -143,6 +143,9 @@ def _aliases(ctx: _Context, value: object) -> dict[str, str]:
     for name, path in value.items():
         if not isinstance(path, str):
             ctx.fail(_Where("keys", None, name), "expected the path of a public key file")
+        # Read each named key here, so a typo in its path is reported at its entry in [keys],
+        # not at the first step that uses the name.
+        _load_key(ctx, path, _Where("keys", None, name))
     return dict(value)
 
 
@@ -209,15 +212,19 @@ def _functionaries(ctx: _Context, value: object, where: _Where) -> tuple[str, ..
 
 
 def _public_key(ctx: _Context, entry: str, where: _Where) -> PublicKey:
-    path = ctx.base_dir / ctx.aliases.get(entry, entry)
+    key = _load_key(ctx, ctx.aliases.get(entry, entry), where)
+    ctx.keys.setdefault(key.keyid, key)  # a layout lists the keys its steps use, in that order
+    return key
+
+
+def _load_key(ctx: _Context, name: str, where: _Where) -> PublicKey:
+    path = ctx.base_dir / name
     try:
-        key = load_public_key(path)
+        return load_public_key(path)
     except InputError as exc:
         ctx.fail(where, str(exc))
     except MetadataError as exc:
         ctx.fail(where, f"{path}: {exc}")
-    ctx.keys.setdefault(key.keyid, key)
-    return key
 
 
 def _threshold(ctx: _Context, value: object, pubkeys: tuple[str, ...], where: _Where) -> int:
@@ -307,6 +314,12 @@ def _moment(ctx: _Context, value: object, where: _Where) -> datetime:
             return parse_expires(value, "expires")
         except MetadataError:
             pass
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:  # a TOML date is written bare: quoted, it is a string
+            ctx.fail(where, f"write the date without quotes (expires = {value}), got {value!r}")
     ctx.fail(where, f'expected a date, a date-time or a duration such as "90d", got {value!r}')
 
 

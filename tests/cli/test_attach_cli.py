@@ -119,7 +119,7 @@ def test_links_not_matching_the_archive_are_attached_with_a_warning(
         ("layout-garbage", "root.layout"),
         ("layout-missing", "cannot be read"),
         ("links-missing", "link folder"),
-        ("output-renamed", "the output must keep the name demo-1.0-py3-none-any.whl"),
+        ("output-renamed", "an output file must keep the name demo-1.0-py3-none-any.whl"),
         ("link-garbage", "test."),
     ],
 )
@@ -194,3 +194,15 @@ def test_sublayout_folders_are_attached_whole_and_other_files_ignored(
             link_file("build", keys.builder)[0],
         ]
     )
+
+
+def test_an_output_folder_named_with_a_slash_is_created(
+    tmp_path: Path, keys: Keys, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": b"X = 1\n"})
+    layout, links = evidence_for(wheel, keys, tmp_path / "meta")
+    args = ["attach", str(wheel), "--layout", str(layout), "--link-dir", str(links), "-o"]
+    assert main([*args, str(tmp_path / "missing")]) == 2
+    assert "end a folder's name with / to create it" in capsys.readouterr().err
+    assert main([*args, f"{tmp_path / 'out'}/", "-q"]) == 0
+    assert verify(tmp_path / "out" / wheel.name, keys) == 0

@@ -422,3 +422,16 @@ def test_mock(work: Path, dsse: bool) -> None:
     assert envelope.signatures == () and envelope.kind == ("dsse" if dsse else "metablock")
     assert envelope.payload["byproducts"]["stdout"] == "7\n"
     assert "src/a.py" in envelope.payload["materials"]
+
+
+def test_layout_create_makes_the_output_folder_and_says_what_it_wrote(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    owner = write_key(work, "owner")
+    toml = work / "layout.toml"
+    toml.write_text('expires = "30d"\n[[steps]]\nname = "build"\nfunctionaries = ["owner.pub"]\n')
+    out = work / "in-toto" / "root.layout"
+    assert main(["layout", "create", str(toml), "-o", str(out), "-k", str(owner.private)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"{out}: layout with 1 step(s) and 0 inspection(s), signed by 1 key(s)")
+    assert out.is_file()

@@ -197,3 +197,16 @@ def test_the_documented_example_compiles(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         layout_from_toml(broken, source="layout.toml", base_dir=tmp_path, now=NOW)
     assert f"intoto-pip: error: {info.value}" in doc.read_text()
+
+
+def test_a_quoted_date_is_told_to_be_written_bare(project: Path) -> None:
+    message = error_of(project, FULL.replace('expires = "30d"', 'expires = "2027-01-01"'))
+    assert "write the date without quotes (expires = 2027-01-01)" in message
+
+
+def test_a_typo_in_a_key_path_is_reported_at_its_entry_in_keys(project: Path) -> None:
+    message = error_of(
+        project, FULL.replace('alice = "keys/alice.pub"', 'alice = "keys/alcie.pub"')
+    )
+    assert "keys.alice" in message and "alcie.pub" in message
+    assert "steps" not in message.split("alcie.pub")[0]
