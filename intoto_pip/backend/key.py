@@ -2,9 +2,10 @@
 
 ``INTOTO_PIP_SIGNING_KEY`` names a PEM private key file; ``INTOTO_PIP_SIGNING_KEY_PASSWORD``
 decrypts it when set. An empty variable counts as unset, as CI systems commonly pass empty
-values when a secret is not available (pull requests from forks). A relative path is read
-from the folder the hook runs in, which a frontend may have changed (a wheel built from an
-unpacked sdist runs in a temporary copy): give an absolute path.
+values when a secret is not available (pull requests from forks). A relative path is refused
+at every hook: a frontend runs each hook in a folder of its choosing (``python -m build``
+builds the wheel from the unpacked sdist in a temporary copy), so a relative path that worked
+for the sdist would fail only at the wheel. Saying so at the first hook saves a broken build.
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ def signer_from_environment(environ: Mapping[str, str], project_dir: Path) -> Si
     path = key_path_from(environ)
     if path is None:
         return None
-    path = project_dir / path
+    if not path.is_absolute():
+        raise KeyLoadError(
+            f"{KEY_ENV}={path} is a relative path: build frontends run each hook in a folder "
+            f"of their own, so give an absolute path (e.g. {KEY_ENV}=$PWD/{path})"
+        )
     if path.resolve().is_relative_to(project_dir.resolve()):
         raise KeyLoadError(
             f"{KEY_ENV}={path} lies inside the project tree: keep private keys outside"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -265,9 +266,21 @@ def test_a_key_inside_the_project_tree_is_refused(
 ) -> None:
     inside = project / "secret.pem"
     inside.write_bytes(keys.builder.private_path.read_bytes())
-    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", "secret.pem")
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(inside))
     with pytest.raises(KeyLoadError, match="inside the project tree"):
         build("wheel", tmp_path / "out")
+
+
+def test_a_relative_key_path_is_refused_at_the_first_hook(
+    keys: Keys, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m build`` builds the wheel from the unpacked sdist in another folder: a
+    relative path that works for the sdist would fail only there. Refused at once."""
+    relative = Path(os.path.relpath(keys.builder.private_path, project))
+    assert (project / relative).is_file()  # it would be found from the project folder
+    monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(relative))
+    with pytest.raises(KeyLoadError, match=r"is a relative path: .* give an absolute path"):
+        build("sdist", tmp_path / "out")
 
 
 def test_an_encrypted_key_uses_the_password_variable(
