@@ -23,7 +23,7 @@ from intoto_pip.backend.evidence import EarlierEvidence, check_layout, gather_ev
 from intoto_pip.backend.key import KEY_ENV, signer_from_environment
 from intoto_pip.backend.recorder import record_materials
 from intoto_pip.crypto.keys import Signer
-from intoto_pip.errors import InputError
+from intoto_pip.errors import InputError, VerificationError
 from intoto_pip.models.envelope import dump_envelope, sign_payload
 from intoto_pip.models.link import Link
 from intoto_pip.produce.embed import (
@@ -84,8 +84,39 @@ def build_with_evidence(
         if plan.signer is not None:
             link = _link(plan, request.kind, plan.materials, products)
             links[link_filename(plan.config.step, plan.signer.public_key.keyid)] = link
-        embed(built, dest, target, Evidence(layout=plan.earlier.layout, links=links), options)
+        signed = Path(scratch) / "signed" / name
+        signed.parent.mkdir()
+        embed(built, signed, target, Evidence(layout=plan.earlier.layout, links=links), options)
+        if plan.signer is not None:
+            verify_own_output(signed, plan.config)
+        copy_archive(signed, dest)
     return name
+
+
+def verify_own_output(archive: Path, config: BuildConfig) -> None:
+    """Verify the archive as a consumer will, before the hook reports success: a layout that
+    refuses what this build makes (a generated file no rule allows) fails here, not at every
+    user's install. Needs the owner's keys (``layout-keys``); without them, a warning."""
+    from intoto_pip.verify.archive import ArchiveVerifyRequest, verify_archive
+    from intoto_pip.verify.policy import Trust, read_layout_key
+
+    if not config.layout_keys:
+        _warn(
+            f"{TABLE} has no layout-keys: the {archive.name} just built was not verified "
+            "against the layout (add the owner's public key to have every build checked)"
+        )
+        return
+    keys = tuple(
+        read_layout_key(item, f"pyproject.toml: {TABLE} layout-keys[{i}]", config.project_dir)
+        for i, item in enumerate(config.layout_keys)
+    )
+    trust = Trust(layout_keys=keys, source=f"{TABLE} layout-keys")
+    verdict = verify_archive(archive, ArchiveVerifyRequest(trust_for=lambda _name: trust))
+    if not verdict.verified:
+        raise VerificationError(
+            f"the {archive.name} just built would not verify against the layout, so it was "
+            f"not written: {verdict.reason.removeprefix(f'{archive.name}: ')}"
+        )
 
 
 def _plan(request: BuildRequest, project_dir: Path, environ: Mapping[str, str]) -> _Plan:

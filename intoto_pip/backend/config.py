@@ -30,6 +30,7 @@ _KNOWN: Final = frozenset(
         "require-signature",
         "exclude",
         "use-dsse",
+        "layout-keys",
     }
 )
 
@@ -49,6 +50,9 @@ class BuildConfig:
     # Extra material exclude patterns, added to the recorder's defaults.
     exclude: tuple[str, ...] = ()
     use_dsse: bool = False
+    # The layout owner's public keys (PEM text or paths): each signed archive is verified with
+    # them before the hook reports success. PEM text also works in an unpacked sdist.
+    layout_keys: tuple[str, ...] = ()
 
 
 def load_config(project_dir: Path) -> BuildConfig:
@@ -72,6 +76,7 @@ def load_config(project_dir: Path) -> BuildConfig:
         require_signature=_get(table, "require-signature", bool, False),
         exclude=_patterns(table),
         use_dsse=_get(table, "use-dsse", bool, False),
+        layout_keys=_strings(table, "layout-keys"),
     )
 
 
@@ -136,7 +141,11 @@ def _step_name(table: dict[str, Any]) -> str:
 
 
 def _patterns(table: dict[str, Any]) -> tuple[str, ...]:
-    value = table.get("exclude", [])
+    return _strings(table, "exclude")
+
+
+def _strings(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise InputError(f"pyproject.toml: {TABLE} exclude: expected a list of patterns")
+        raise InputError(f"pyproject.toml: {TABLE} {key}: expected a list of strings")
     return tuple(value)

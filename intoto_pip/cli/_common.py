@@ -13,6 +13,19 @@ from types import FrameType
 from intoto_pip.errors import IntotoPipError, MachineError
 
 
+def docs_folder() -> str:
+    """Where the guides are readable: installed beside intoto-pip (``data-files``), or the
+    source checkout's ``docs/`` when run from one."""
+    import sysconfig
+    from pathlib import Path
+
+    installed = Path(sysconfig.get_path("data")) / "share" / "doc" / "intoto-pip"
+    if (installed / "consumer-guide.md").is_file():
+        return str(installed)
+    checkout = Path(__file__).resolve().parents[2] / "docs"
+    return str(checkout if (checkout / "consumer-guide.md").is_file() else installed)
+
+
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-v", "--verbose", action="count", default=0, help="say more")

@@ -107,7 +107,9 @@ def _report_success(
         print("  The folder was temporary and is gone; --keep DIR keeps every file to look at.")
     else:
         print(f"  Every file is in {kept}/ (keys, layout, links, wheels, venvs).")
-    print("  Next, in the repository: docs/consumer-guide.md and docs/producer-guide.md.")
+    from intoto_pip.cli._common import docs_folder
+
+    print(f"  Next: consumer-guide.md and producer-guide.md in {docs_folder()}/")
 
 
 def _report_failure(exc: Exception, kept: Path | None, style: Style) -> None:

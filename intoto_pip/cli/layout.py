@@ -8,8 +8,9 @@ NAME = "layout"
 EXAMPLE = """example:
   intoto-pip layout create layout.toml -o root.layout -k owner
 
-The TOML format is described in docs/layout-toml.md. Public key files named in the TOML
-are found relative to the TOML file. Errors name the TOML file and line.
+The TOML format is described in layout-toml.md (intoto-pip --help names its folder).
+Public key files named in the TOML are found relative to the TOML file.
+Errors name the TOML file and line.
 A layout must be signed: give -k (several allowed), or --unsigned to write an envelope
 without signatures for a later 'intoto-pip sign -f root.layout -k ...'.
 """
@@ -69,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
     sign_and_write(layout.to_dict(), signers, dsse=args.use_dsse, path=output)
     if not args.quiet:
         signed = f"signed by {len(signers)} key(s)" if signers else "unsigned"
+        expires = format_expires(layout.expires)
         print(
             f"{output}: layout with {len(layout.steps)} step(s) and "
-            f"{len(layout.inspect)} inspection(s), {signed}, expires {format_expires(layout.expires)}"
+            f"{len(layout.inspect)} inspection(s), {signed}, expires {expires}"
         )
     return 0

@@ -38,10 +38,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     import argparse
     import importlib
 
+    from intoto_pip.cli._common import docs_folder
+
     parser = argparse.ArgumentParser(
         prog="intoto-pip",
         description="in-toto supply-chain verification for Python packages.",
-        epilog="Exit codes: 0 verified/done, 1 not verified, 2 usage or unreadable input.",
+        epilog=(
+            "Exit codes: 0 verified/done, 1 not verified, 2 usage or unreadable input, "
+            f"3 a fault of the machine. Guides: {docs_folder()}/ (consumer-guide.md, "
+            "producer-guide.md, layout-toml.md, migration.md, reference.md)."
+        ),
     )
     parser.add_argument("-V", "--version", action="version", version=f"intoto-pip {__version__}")
     parser.add_argument(

@@ -227,7 +227,7 @@ def _build(scene: _Scene) -> Path:
         "off the network.)"
     )
     (scene.root / "project" / "dist").mkdir()
-    env = {"INTOTO_PIP_SIGNING_KEY": "../bob/bob"}
+    env = {"INTOTO_PIP_SIGNING_KEY": str(scene.root / "bob" / "bob")}  # absolute, as hooks need
     result = scene.run(["python", "-c", _BUILD_HOOK], folder="project", env=env)
     wheel = scene.root / "project" / "dist" / WHEEL
     if WHEEL not in result.output.splitlines() or not wheel.is_file():

@@ -121,6 +121,12 @@ def _project(value: object, *, at: str, base: Path, source: str) -> Trust:
     )
 
 
+def read_layout_key(item: str, at: str, base: Path) -> PublicKey:
+    """A layout key given as PEM text or as a path relative to ``base``; InputError names
+    ``at`` (the place in the file that gave it)."""
+    return _key(item, at, base)
+
+
 def _key(item: str, at: str, base: Path) -> PublicKey:
     try:
         if item.lstrip().startswith(_PEM_MARK):

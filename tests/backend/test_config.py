@@ -54,7 +54,7 @@ use-dsse = true
         ('[tool.intoto-pip.build]\nbackend = "x"\nstep = "a/b"\n', "step: name 'a/b' must"),
         ('[tool.intoto-pip.build]\nbackend = "x"\nstep = true\n', "step: expected a str"),
         ('[tool.intoto-pip.build]\nbackend = "x"\nrequire-signature = 1\n', "expected a bool"),
-        ('[tool.intoto-pip.build]\nbackend = "x"\nexclude = "*.tmp"\n', "list of patterns"),
+        ('[tool.intoto-pip.build]\nbackend = "x"\nexclude = "*.tmp"\n', "list of strings"),
         ('[tool.intoto-pip.build]\nbackend = "x"\nlayout = ["a"]\n', "layout: expected a str"),
         ("[tool.intoto-pip.build\n", "not valid TOML"),
     ],

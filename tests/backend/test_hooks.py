@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -14,8 +15,8 @@ from intoto_pip.archives.checked import open_checked
 from intoto_pip.backend.build import EvidenceWarning
 from intoto_pip.backend.delegate import BackendError
 from intoto_pip.crypto.keys import generate_private_key_pem
-from intoto_pip.errors import InputError, KeyLoadError
-from intoto_pip.models.envelope import parse_envelope, verified_keys
+from intoto_pip.errors import InputError, KeyLoadError, VerificationError
+from intoto_pip.models.envelope import dump_envelope, parse_envelope, sign_payload, verified_keys
 from intoto_pip.produce.embed import final_products
 from tests.backend import fake_backend
 from tests.backend.support import (
@@ -43,7 +44,10 @@ def keys(tmp_path: Path) -> Keys:
 def project(tmp_path: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> Path:
     layout = layout_bytes(keys.owner, [("test", [keys.other]), ("build", [keys.builder])])
     links = dict([link_file("test", keys.other)])
-    root = make_project(tmp_path / "proj", layout=layout, links=links)
+    # The owner's key as PEM text: each signed build is verified before the hook returns.
+    pem = keys.owner.public_path.read_text()
+    settings = f'layout-keys = ["""{pem}"""]\n'
+    root = make_project(tmp_path / "proj", layout=layout, links=links, settings=settings)
     monkeypatch.chdir(root)
     for name in ("INTOTO_PIP_SIGNING_KEY", "INTOTO_PIP_SIGNING_KEY_PASSWORD", "SOURCE_DATE_EPOCH"):
         monkeypatch.delenv(name, raising=False)
@@ -322,7 +326,37 @@ def test_an_expired_layout_warns(signing: Keys, project: Path, tmp_path: Path) -
     old = datetime.now(UTC) - timedelta(days=1)
     layout = layout_bytes(signing.owner, [("build", [signing.builder])], expires=old)
     (project / "in-toto/root.layout").write_bytes(layout)
-    with pytest.warns(EvidenceWarning, match="expired on .*consumers will refuse it"):
+    with (
+        pytest.warns(EvidenceWarning, match="expired on .*consumers will refuse it"),
+        pytest.raises(VerificationError, match="would not verify against the layout"),
+    ):
+        build("wheel", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_build_the_layout_refuses_writes_nothing(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    """The layout's last step allows only what it names: a generated file (setuptools-scm's
+    _version.py, say) makes the archive unverifiable, and the build fails instead of
+    shipping it."""
+    layout = layout_bytes(signing.owner, [("test", [signing.other]), ("build", [signing.builder])])
+    envelope = json.loads(layout)
+    envelope["signed"]["steps"][1]["expected_products"] = [["DISALLOW", "*"]]
+    (project / "in-toto/root.layout").write_bytes(
+        dump_envelope(sign_payload(envelope["signed"], [signing.owner.signer], dsse=False))
+    )
+    with pytest.raises(VerificationError, match="just built would not verify"):
+        build("wheel", tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_without_layout_keys_the_build_warns_that_it_was_not_verified(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.split("layout-keys")[0])
+    with pytest.warns(EvidenceWarning, match=r"has no layout-keys: .* was not verified"):
         build("wheel", tmp_path / "out")
 
 
@@ -374,7 +408,8 @@ def test_ecdsa_builds_differ_only_in_signature_bytes(
 ) -> None:
     keys = make_keys(tmp_path / "ec-keys", builder_type="ecdsa")
     layout = layout_bytes(keys.owner, [("build", [keys.builder])])
-    project = make_project(tmp_path / "ec", layout=layout, settings='exclude = ["generated.txt"]\n')
+    settings = 'exclude = ["generated.txt"]\nlayout-keys = ["../ec-keys/owner.pub"]\n'
+    project = make_project(tmp_path / "ec", layout=layout, settings=settings)
     monkeypatch.chdir(project)
     monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.builder.private_path))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

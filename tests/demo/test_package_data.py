@@ -26,10 +26,11 @@ def _data_files() -> set[str]:
 def test_wheel_of_intoto_pip_carries_every_demo_data_file(tmp_path: Path) -> None:
     tree = tmp_path / "src"
     tree.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "SECURITY.md"):
         shutil.copy2(ROOT / name, tree / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "intoto_pip", tree / "intoto_pip", ignore=ignore)
+    shutil.copytree(ROOT / "docs", tree / "docs", ignore=ignore)
     hook = "from setuptools import build_meta as b; print(b.build_wheel('out'))"
     (tree / "out").mkdir()
     done = subprocess.run(
@@ -41,3 +42,6 @@ def test_wheel_of_intoto_pip_carries_every_demo_data_file(tmp_path: Path) -> Non
     expected = _data_files()
     assert {"intoto_pip/demo/data/layout.toml"} <= expected
     assert expected - members == set()
+    # The guides travel too, readable where intoto-pip is installed (--help names the folder).
+    data = f"{done.stdout.splitlines()[-1].split('-py3')[0]}.data/data/share/doc/intoto-pip/"
+    assert {f"{data}consumer-guide.md", f"{data}README.md", f"{data}SECURITY.md"} <= members
