@@ -47,6 +47,7 @@ module already runs, so ``intoto-pip`` (and with it everything it imports) is in
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -101,14 +102,21 @@ def build_wheel(
         config_settings=config_settings,
         metadata_directory=metadata_directory,
     )
-    return build_with_evidence(request, project_dir=Path.cwd(), environ=os.environ)
+    return _build(request)
 
 
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
     request = BuildRequest(
         kind="sdist", output_dir=Path(sdist_directory), config_settings=config_settings
     )
-    return build_with_evidence(request, project_dir=Path.cwd(), environ=os.environ)
+    return _build(request)
+
+
+def _build(request: BuildRequest) -> str:
+    outcome = build_with_evidence(request, project_dir=Path.cwd(), environ=os.environ)
+    # The hooks are the backend's front end: frontends show what a backend says on stderr.
+    print(f"intoto_pip.backend: {outcome.summary(request.output_dir)}", file=sys.stderr)
+    return outcome.name
 
 
 def __getattr__(name: str) -> Any:

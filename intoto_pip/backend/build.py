@@ -64,10 +64,30 @@ class _Plan:
     materials: Mapping[str, Mapping[str, str]]
 
 
+@dataclass(frozen=True, kw_only=True)
+class BuildOutcome:
+    """What one build wrote: the archive's file name and the evidence it carries."""
+
+    name: str
+    links: tuple[str, ...] = ()  # link file names embedded, the new one included
+    signed_by: str = ""  # keyid of the new link's signer ("" without a key)
+    verified: bool = False  # checked against the layout with layout-keys before returning
+
+    def summary(self, output_dir: Path) -> str:
+        if not self.links and not self.signed_by:
+            return f"wrote {output_dir / self.name} (no in-toto evidence)"
+        signed = f"signed by {self.signed_by[:8]}" if self.signed_by else "no new link: no key"
+        checked = "; verified against the layout" if self.verified else ""
+        return (
+            f"wrote {output_dir / self.name} with root.layout and {len(self.links)} link(s) "
+            f"({signed}{checked})"
+        )
+
+
 def build_with_evidence(
     request: BuildRequest, *, project_dir: Path, environ: Mapping[str, str]
-) -> str:
-    """Run the real backend's hook and attach evidence; return the archive's file name."""
+) -> BuildOutcome:
+    """Run the real backend's hook and attach evidence; say what was written."""
     plan = _plan(request, project_dir, environ)
     options = EmbedOptions(source_date_epoch=source_date_epoch(environ), replace=True)
     with tempfile.TemporaryDirectory(prefix="intoto-pip-build-") as scratch:
@@ -79,7 +99,7 @@ def build_with_evidence(
         dest = request.output_dir / name
         if plan.earlier.layout is None:
             copy_archive(built, dest)
-            return name
+            return BuildOutcome(name=name)
         links = dict(plan.earlier.links)
         if plan.signer is not None:
             link = _link(plan, request.kind, plan.materials, products)
@@ -87,13 +107,13 @@ def build_with_evidence(
         signed = Path(scratch) / "signed" / name
         signed.parent.mkdir()
         embed(built, signed, target, Evidence(layout=plan.earlier.layout, links=links), options)
-        if plan.signer is not None:
-            verify_own_output(signed, plan.config)
+        verified = plan.signer is not None and verify_own_output(signed, plan.config)
         copy_archive(signed, dest)
-    return name
+    keyid = "" if plan.signer is None else plan.signer.public_key.keyid
+    return BuildOutcome(name=name, links=tuple(sorted(links)), signed_by=keyid, verified=verified)
 
 
-def verify_own_output(archive: Path, config: BuildConfig) -> None:
+def verify_own_output(archive: Path, config: BuildConfig) -> bool:
     """Verify the archive as a consumer will, before the hook reports success: a layout that
     refuses what this build makes (a generated file no rule allows) fails here, not at every
     user's install. Needs the owner's keys (``layout-keys``); without them, a warning."""
@@ -105,7 +125,7 @@ def verify_own_output(archive: Path, config: BuildConfig) -> None:
             f"{TABLE} has no layout-keys: the {archive.name} just built was not verified "
             "against the layout (add the owner's public key to have every build checked)"
         )
-        return
+        return False
     keys = tuple(
         read_layout_key(item, f"pyproject.toml: {TABLE} layout-keys[{i}]", config.project_dir)
         for i, item in enumerate(config.layout_keys)
@@ -117,6 +137,7 @@ def verify_own_output(archive: Path, config: BuildConfig) -> None:
             f"the {archive.name} just built would not verify against the layout, so it was "
             f"not written: {verdict.reason.removeprefix(f'{archive.name}: ')}"
         )
+    return True
 
 
 def _plan(request: BuildRequest, project_dir: Path, environ: Mapping[str, str]) -> _Plan:

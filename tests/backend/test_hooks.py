@@ -448,3 +448,14 @@ def test_a_configured_links_folder_that_is_missing_is_named(
     (project / "in-toto/links").rmdir()
     with pytest.raises(InputError, match=r"links folder .*in-toto/links not found"):
         build("wheel", tmp_path / "out")
+
+
+def test_a_build_says_what_it_wrote(
+    signing: Keys, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = build("wheel", tmp_path / "out").name
+    keyid = signing.builder.public.keyid[:8]
+    assert capsys.readouterr().err.strip() == (
+        f"intoto_pip.backend: wrote {tmp_path / 'out' / name} with root.layout and 2 link(s) "
+        f"(signed by {keyid}; verified against the layout)"
+    )
