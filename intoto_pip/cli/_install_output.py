@@ -34,7 +34,36 @@ def write_report(destination: str, outcome: InstallOutcome) -> None:
 
 
 def _refusal(candidate: Candidate) -> str:
+    provenance = candidate.provenance
+    if provenance is not None and not provenance.accepted:
+        return f"intoto-pip: error: {candidate.origin.filename}: NOT verified: {provenance.reason}"
     return f"intoto-pip: error: {describe(candidate.verdict)}"
+
+
+def _verified(candidate: Candidate) -> str:
+    """One line: who vouched for it (layout keys, publisher, or both)."""
+    provenance = candidate.provenance
+    published = provenance.describe_identity() if provenance is not None else ""
+    if candidate.publisher_verified and not candidate.verdict.verified:
+        return f"{candidate.origin.filename}: verified ({published})"
+    line = describe(candidate.verdict)
+    return f"{line[:-1]}; {published})" if published else line
+
+
+def _provenance_warnings(candidate: Candidate, dry_run: bool) -> list[str]:
+    provenance = candidate.provenance
+    if provenance is None:
+        return []
+    name = candidate.origin.filename
+    lines = [f"{name}: {note}" for note in provenance.notes]
+    if provenance.status == "failed" and provenance.accepted:
+        lines.append(f"{name}: {provenance.reason} (--provenance warn: not refused)")
+    if provenance.record and not dry_run:
+        lines.append(
+            f"{candidate.meta.name}: first release seen with provenance; recorded its "
+            f"publisher ({provenance.identity.describe() if provenance.identity else ''})"
+        )
+    return lines
 
 
 def _unverified(candidate: Candidate, dry_run: bool) -> str:
@@ -71,8 +100,8 @@ def show(outcome: InstallOutcome, *, quiet: bool, requested: Sequence[str] = ())
         for candidate in outcome.candidates:
             if candidate in refused:
                 print(_refusal(candidate), file=sys.stderr)
-            elif candidate.verdict.verified and not quiet:
-                print(describe(candidate.verdict), file=sys.stderr)
+            elif (candidate.verdict.verified or candidate.publisher_verified) and not quiet:
+                print(_verified(candidate), file=sys.stderr)
         for line in _refusal_summary(refused):
             print(line, file=sys.stderr)
         return 1
@@ -80,7 +109,9 @@ def show(outcome: InstallOutcome, *, quiet: bool, requested: Sequence[str] = ())
         if candidate.allowed_unverified:
             print(_unverified(candidate, outcome.dry_run), file=sys.stderr)
         elif not quiet:
-            print(describe(candidate.verdict), file=sys.stderr)
+            print(_verified(candidate), file=sys.stderr)
+        for line in _provenance_warnings(candidate, outcome.dry_run):
+            print(f"intoto-pip: warning: {line}", file=sys.stderr)
     if not quiet:
         for line in _result_lines(outcome, requested):
             print(line)

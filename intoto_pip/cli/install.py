@@ -188,6 +188,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
         break_system_packages=args.break_system_packages,
         progress=progress_factory(args.quiet),
         no_binary=_no_binary(args.no_binary),
+        provenance=_trust.provenance_options(args),
     )
 
 

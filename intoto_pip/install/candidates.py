@@ -22,6 +22,7 @@ from intoto_pip.verify.policy import Trust
 
 if TYPE_CHECKING:
     from intoto_pip.install.installer_step import InstalledFiles
+    from intoto_pip.verify.provenance_policy import ProvenanceVerdict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +36,7 @@ class Candidate:
     verdict: ArchiveVerdict
     allowed_unverified: bool = False
     source: FetchedFile | None = None  # the verified sdist a wheel was built from
+    provenance: ProvenanceVerdict | None = None  # None: provenance was not checked
 
     @property
     def origin(self) -> FetchedFile:
@@ -42,8 +44,16 @@ class Candidate:
         return self.source or self.fetched
 
     @property
+    def publisher_verified(self) -> bool:
+        """Verified by its pinned publisher, and checked whole (no layout asked for)."""
+        pinned = self.provenance is not None and self.provenance.pinned
+        return pinned and self.verdict.checked_whole
+
+    @property
     def accepted(self) -> bool:
-        return self.verdict.verified or self.allowed_unverified
+        if self.provenance is not None and not self.provenance.accepted:
+            return False  # provenance refuses, whatever else vouches for it
+        return self.verdict.verified or self.allowed_unverified or self.publisher_verified
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,20 +95,34 @@ def _unchecked(meta: WheelMeta, options: InstallOptions) -> bool:
     return allowed and not options.policy.trust_for(meta.name, options.layout_keys).layout_keys
 
 
+def _publisher_only(meta: WheelMeta, options: InstallOptions) -> bool:
+    """Vouched for by a pinned publisher and no layout key: checked whole, no in-toto."""
+    trust = options.policy.trust_for(meta.name, options.layout_keys)
+    return trust.publisher is not None and not trust.layout_keys
+
+
 def verify_candidates(
     items: Sequence[Pending | Candidate], options: InstallOptions
 ) -> list[Candidate]:
     """A candidate for each item, in order; pending archives are verified in parallel (one
-    process per core) unless allowed unverified. Items already candidates pass through."""
-    pending = [i for i in items if isinstance(i, Pending) and not _unchecked(i.meta, options)]
+    process per core) unless allowed unverified. Items already candidates pass through.
+    Provenance (PEP 740) is checked, in this process, where the policy asks for it."""
+    from intoto_pip.install.provenance import provenance_verdicts
+
+    waiting = [i for i in items if isinstance(i, Pending)]
+    pending = [
+        i for i in waiting if not (_unchecked(i.meta, options) or _publisher_only(i.meta, options))
+    ]
     verdicts = dict(zip(map(id, pending), _verify_all(pending, options), strict=True))
+    provenance = provenance_verdicts(waiting, options)
     result = []
     for item in items:
         if isinstance(item, Candidate):
             result.append(item)
         else:
             verdict = verdicts.get(id(item)) or _checked_only(item.fetched, item.meta)
-            result.append(_candidate(item, verdict, options))
+            candidate = _candidate(item, verdict, options)
+            result.append(replace(candidate, provenance=provenance.get(id(item))))
     return result
 
 

@@ -10,6 +10,7 @@ from intoto_pip.crypto.keys import PublicKey
 from intoto_pip.install.fetch import Progress
 from intoto_pip.install.resolve import ResolveOptions
 from intoto_pip.verify.policy import Policy
+from intoto_pip.verify.provenance_policy import ProvenanceOptions
 
 ProgressFactory = Callable[[str], Progress]
 
@@ -28,6 +29,7 @@ class InstallOptions:
     break_system_packages: bool = False
     progress: ProgressFactory | None = None
     no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
+    provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)
 
     def progress_for(self, label: str) -> Progress | None:
         return self.progress(label) if self.progress else None

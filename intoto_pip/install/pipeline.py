@@ -67,11 +67,20 @@ def run_install(options: InstallOptions) -> InstallOutcome:
             check_compatible(candidate.meta, candidate.fetched.filename, target)
         if options.dry_run:
             return outcome
-        return install_all(outcome)
+        installed = install_all(outcome)
+        _record_publishers(installed, options)
+        return installed
     finally:
         from intoto_pip.install.fetch import remove_folder
 
         remove_folder(folder)
+
+
+def _record_publishers(outcome: InstallOutcome, options: InstallOptions) -> None:
+    """Trust on first use: remember who published what was just installed."""
+    from intoto_pip.install.provenance import record_first_seen
+
+    record_first_seen(outcome, options)
 
 
 def _split_no_binary(

@@ -13,9 +13,18 @@ REPORT_VERSION = 1
 
 
 def _verdict(candidate: Candidate) -> str:
-    if candidate.verdict.verified:
+    if not candidate.accepted and candidate.provenance is not None:
+        return "refused"
+    if candidate.verdict.verified or candidate.publisher_verified:
         return "verified"
     return "allowed-unverified" if candidate.allowed_unverified else "refused"
+
+
+def _reason(candidate: Candidate) -> str:
+    provenance = candidate.provenance
+    if provenance is not None and not provenance.accepted:
+        return provenance.reason
+    return "" if candidate.publisher_verified else candidate.verdict.reason
 
 
 def _candidate(candidate: Candidate, installed: dict[str, InstalledFiles]) -> dict[str, Any]:
@@ -30,13 +39,14 @@ def _candidate(candidate: Candidate, installed: dict[str, InstalledFiles]) -> di
         "built_wheel": candidate.fetched.filename if candidate.source else None,
         "requested": candidate.requested,
         "verdict": _verdict(candidate),
-        "reason": verdict.reason,
+        "reason": _reason(candidate),
         "metadata": verdict.mode or None,
         "layout": verdict.layout_origin or None,
         "trust": verdict.trust_source or None,
         "layout_keys": list(verdict.layout_keys),
         "functionaries": {step: list(keys) for step, keys in verdict.functionaries.items()},
         "inspections": list(verdict.inspections),
+        "provenance": candidate.provenance.to_dict() if candidate.provenance else None,
         "installed_files": [str(path) for path in files.files] if files else [],
         "pth_files": [str(path) for path in files.pth_files] if files else [],
     }

@@ -4,13 +4,21 @@ A TOML file (default ``$XDG_CONFIG_HOME/intoto-pip/policy.toml``)::
 
     allow-unverified = ["legacy-lib"]        # optional; [":all:"] allows every project
 
+    provenance = "tofu"                      # optional: off (default), warn, tofu, require
+
     [projects.requests]
     layout-keys = ["keys/requests-owner.pub"]   # PEM file paths, or PEM text
     layout = "layouts/requests.layout"           # optional: replaces the shipped layout
 
+    [projects.sampleproject]                     # a publisher pin (PEP 740), with or without keys
+    publisher = { kind = "GitHub", repository = "pypa/sampleproject", workflow = "release.yml" }
+
 Relative paths are read relative to the policy file's folder. Project names are compared after
 PEP 503 normalisation. A project the policy names uses the policy's keys only; any other
-project uses the ``--layout-key`` keys. Any problem with the file is a usage error (exit 2).
+project uses the ``--layout-key`` keys. A project needs layout keys, a publisher, or both; with
+both, it must satisfy both. ``--publisher NAME=...`` replaces the policy's pin for NAME; an
+unnamed ``--publisher`` pins every project the policy does not. Any problem with the file is a
+usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -18,29 +26,33 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from intoto_pip.archives.names import canonical_name
 from intoto_pip.crypto.keys import PublicKey, load_public_key, public_key_from_pem
 from intoto_pip.errors import InputError, KeyLoadError
+from intoto_pip.models.publisher import PublisherPin, publisher_from_table
 from intoto_pip.store import read_user_file
+from intoto_pip.verify.provenance_policy import DEFAULT_MODE, MODES
 
 ALL = ":all:"
-_TOP_KEYS = frozenset({"allow-unverified", "projects"})
-_PROJECT_KEYS = frozenset({"layout-keys", "layout"})
+_TOP_KEYS = frozenset({"allow-unverified", "projects", "provenance"})
+_PROJECT_KEYS = frozenset({"layout-keys", "layout", "publisher"})
 _PEM_MARK = "-----BEGIN"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Trust:
-    """What vouches for one project: the layout keys and, optionally, an out-of-band layout;
-    ``source`` says where they were named (``--layout-key`` or the policy file)."""
+    """What vouches for one project: the layout keys and, optionally, an out-of-band layout
+    and a pinned publisher (PEP 740); ``source`` says where they were named (``--layout-key``
+    or the policy file)."""
 
     layout_keys: tuple[PublicKey, ...]
     layout: Path | None = None
     source: str = "--layout-key"
+    publisher: PublisherPin | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,11 +60,23 @@ class Policy:
     projects: Mapping[str, Trust] = field(default_factory=dict)
     allow_unverified: frozenset[str] = frozenset()
     source: str = "no policy file"
+    provenance: str = DEFAULT_MODE
+    # --publisher pins: by PEP 503 name, and the one for every other project ("" key).
+    publishers: Mapping[str, PublisherPin] = field(default_factory=dict)
 
     def trust_for(self, name: str, cli_keys: tuple[PublicKey, ...]) -> Trust:
-        """The policy's entry for ``name``, or the ``--layout-key`` keys."""
-        entry = self.projects.get(canonical_name(name))
-        return entry or Trust(layout_keys=cli_keys, source="--layout-key")
+        """The policy's entry for ``name``, or the ``--layout-key`` keys; with the pin of
+        ``--publisher NAME=...`` (or of an unnamed ``--publisher``) when one applies."""
+        key = canonical_name(name)
+        entry = self.projects.get(key)
+        pin = self.publishers.get(key)
+        if entry is None:
+            entry = Trust(layout_keys=cli_keys, source="--layout-key")
+            pin = pin or self.publishers.get("")
+        return replace(entry, publisher=pin) if pin is not None else entry
+
+    def pinned(self, name: str) -> bool:
+        return self.trust_for(name, ()).publisher is not None
 
     def allows_unverified(self, name: str) -> bool:
         return ALL in self.allow_unverified or canonical_name(name) in self.allow_unverified
@@ -63,18 +87,26 @@ def default_policy_path() -> Path:
     return Path(base) / "intoto-pip" / "policy.toml"
 
 
-def load_policy(path: Path | None, *, extra_allowed: Iterable[str] = ()) -> Policy:
-    """Read ``path`` (or the default file when it exists) and add ``--allow-unverified``."""
+def load_policy(
+    path: Path | None,
+    *,
+    extra_allowed: Iterable[str] = (),
+    publishers: Mapping[str, PublisherPin] | None = None,
+    provenance: str | None = None,
+) -> Policy:
+    """Read ``path`` (or the default file when it exists) and add ``--allow-unverified``,
+    ``--publisher`` pins and the ``--provenance`` mode (which replaces the file's)."""
     allowed = _allowed_names(extra_allowed, "--allow-unverified")
-    if path is None:
+    policy = Policy()
+    if path is None and default_policy_path().is_file():
         path = default_policy_path()
-        if not path.is_file():
-            return Policy(allow_unverified=allowed)
-    policy = parse_policy(read_user_file(path), where=str(path), base=path.parent)
-    return Policy(
-        projects=policy.projects,
+    if path is not None:
+        policy = parse_policy(read_user_file(path), where=str(path), base=path.parent)
+    return replace(
+        policy,
         allow_unverified=policy.allow_unverified | allowed,
-        source=policy.source,
+        provenance=provenance or policy.provenance,
+        publishers={canonical_name(k) if k else "": v for k, v in (publishers or {}).items()},
     )
 
 
@@ -99,7 +131,14 @@ def parse_policy(data: bytes, *, where: str, base: Path) -> Policy:
         projects=parsed,
         allow_unverified=_allowed_names(allowed, f"policy {where}"),
         source=where,
+        provenance=_mode(document.get("provenance", DEFAULT_MODE), f"policy {where}: provenance"),
     )
+
+
+def _mode(value: object, where: str) -> str:
+    if value not in MODES:
+        raise InputError(f"{where}: expected one of {', '.join(MODES)}, got {value!r}")
+    return str(value)
 
 
 def _project(value: object, *, at: str, base: Path, source: str) -> Trust:
@@ -109,8 +148,13 @@ def _project(value: object, *, at: str, base: Path, source: str) -> Trust:
         _key(item, f"{at}.layout-keys[{i}]", base)
         for i, item in enumerate(_string_list(table.get("layout-keys", []), f"{at}.layout-keys"))
     )
-    if not keys:
-        raise InputError(f"{at}: needs at least one entry in layout-keys")
+    publisher = None
+    if "publisher" in table:
+        publisher = publisher_from_table(
+            _table(table["publisher"], f"{at}.publisher"), where=f"{at}.publisher"
+        )
+    if not keys and publisher is None:
+        raise InputError(f"{at}: needs at least one entry in layout-keys, or a publisher")
     layout = table.get("layout")
     if layout is not None and not isinstance(layout, str):
         raise InputError(f"{at}.layout: expected a path")
@@ -118,6 +162,7 @@ def _project(value: object, *, at: str, base: Path, source: str) -> Trust:
         layout_keys=keys,
         layout=None if layout is None else base / layout,
         source=f"policy {source}",
+        publisher=publisher,
     )
 
 
