@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "mock": "intoto_pip.cli.mock",
     "attach": "intoto_pip.cli.attach",
     "demo": "intoto_pip.cli.demo",
+    "provenance": "intoto_pip.cli.provenance",
+    "trust": "intoto_pip.cli.trust",
 }
 
 

@@ -6,9 +6,11 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from intoto_pip.verify.archive import ArchiveVerifyRequest
+    from pathlib import Path
+
+    from intoto_pip.verify.archive import ArchiveVerdict, ArchiveVerifyRequest
     from intoto_pip.verify.folder import FolderOptions
-    from intoto_pip.verify.policy import Trust
+    from intoto_pip.verify.policy import Policy, Trust
     from intoto_pip.verify.result import VerificationResult
 
 NAME = "verify"
@@ -17,6 +19,7 @@ examples:
   intoto-pip verify --layout root.layout --layout-key owner.pub
   intoto-pip verify -l root.layout --verification-keys owner.pub --link-dir links --json
   intoto-pip verify dist/pkg-1.0-py3-none-any.whl --layout-key owner.pub
+  intoto-pip verify sampleproject-4.0.0.tar.gz --publisher github:pypa/sampleproject@release.yml
 
 exit codes: 0 verified, 1 not verified, 2 usage error or unreadable key/layout file
 """
@@ -76,16 +79,55 @@ def _run_archive_mode(args: argparse.Namespace) -> int:
     """Verify every archive named; one line each (or JSON); 0 all verified, else 1."""
     from pathlib import Path
 
-    from intoto_pip.cli._archive_report import print_verdicts
+    from intoto_pip.cli import _trust
+    from intoto_pip.cli._archive_provenance import archive_verdicts
+    from intoto_pip.cli._archive_report import combine, print_verdicts
     from intoto_pip.verify.parallel import verify_archives
 
-    request = _archive_request(args)
-    verdicts = verify_archives([Path(item) for item in args.archives], request)
+    policy = _trust.policy(args)
+    request = _archive_request(args, policy)
+    paths = [Path(item) for item in args.archives]
+    provenance = archive_verdicts(paths, policy, _trust.provenance_options(args))
+    # A project pinned to a publisher and given no layout key is not verified with in-toto.
+    keyed = [
+        path
+        for path in paths
+        if request.trust_for(_project(path)).layout_keys or not policy.pinned(_project(path))
+    ]
+    in_toto = dict(zip(keyed, verify_archives(keyed, request), strict=True))
+    verdicts = [
+        combine(in_toto.get(path) or _checked_whole(path), verdict)
+        for path, verdict in zip(paths, provenance, strict=True)
+    ]
     print_verdicts(verdicts, as_json=args.json, quiet=args.quiet)
     return 0 if all(verdict.verified for verdict in verdicts) else 1
 
 
-def _archive_request(args: argparse.Namespace) -> ArchiveVerifyRequest:
+def _project(path: Path) -> str:
+    from intoto_pip.cli._archive_provenance import project_of
+
+    return project_of(path)
+
+
+def _checked_whole(path: Path) -> ArchiveVerdict:
+    """A publisher-only archive: not verified with in-toto, but checked whole."""
+    from dataclasses import replace
+
+    from intoto_pip.archives.checked import identify, open_checked
+    from intoto_pip.errors import VerificationError
+    from intoto_pip.verify.archive import ArchiveVerdict
+
+    verdict = ArchiveVerdict(path=path, filename=path.name, name="", version="", verified=False)
+    try:
+        identity = identify(path.name)
+        with open_checked(path):
+            pass
+    except VerificationError as exc:
+        return replace(verdict, reason=str(exc))
+    return replace(verdict, name=identity.name, version=identity.version, checked_whole=True)
+
+
+def _archive_request(args: argparse.Namespace, policy: Policy) -> ArchiveVerifyRequest:
     from pathlib import Path
 
     from intoto_pip.cli import _trust
@@ -100,9 +142,11 @@ def _archive_request(args: argparse.Namespace) -> ArchiveVerifyRequest:
         raise InputError("give ARCHIVE files or --layout FILE, not both")
     timeout = _trust.inspection_timeout(args)
     keys = _trust.layout_keys(args)
-    policy = _trust.policy(args)
-    if not keys and not policy.projects:
-        raise InputError("give --layout-key (or a policy naming the project's layout keys)")
+    if not keys and not policy.projects and not policy.publishers:
+        raise InputError(
+            "give --layout-key or --publisher (or a policy naming the project's layout keys "
+            "or publisher)"
+        )
 
     def trust_for(name: str) -> Trust:
         return policy.trust_for(name, keys)

@@ -159,3 +159,44 @@ def _get(url: str, *, accept: str, limit: int, missing_ok: bool) -> bytes | None
     if len(data) > limit:
         raise VerificationError(f"{url}: larger than {limit} bytes")
     return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexFile:
+    """A file the index lists, with the sha256 it gives (what ``provenance show`` checks)."""
+
+    filename: str
+    url: str
+    sha256: str
+
+
+def index_files(index: str, name: str, version: str) -> list[IndexFile]:
+    """The files of ``name`` ``version`` on the index's PEP 691 JSON page."""
+    from intoto_pip.archives.checked import identify
+    from intoto_pip.install.simple_api import project_page
+
+    page = project_page(index, name)
+    data = _get(page, accept=JSON_PAGE, limit=MAX_PAGE_BYTES, missing_ok=False) or b""
+    try:
+        files = json.loads(data).get("files", [])
+    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+        raise VerificationError(f"{page}: not a PEP 691 JSON page") from exc
+    found = []
+    for entry in files if isinstance(files, list) else []:
+        filename = entry.get("filename") if isinstance(entry, dict) else None
+        sha256 = (entry.get("hashes") or {}).get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(filename, str) or not isinstance(sha256, str):
+            continue
+        try:
+            same = identify(filename).version == version
+        except VerificationError:
+            continue
+        if same:
+            found.append(
+                IndexFile(
+                    filename=filename,
+                    url=urllib.parse.urljoin(page, str(entry.get("url", ""))),
+                    sha256=sha256,
+                )
+            )
+    return found

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from intoto_pip.archives.checked import CheckedArchive, Identity, identify, open_checked
 from intoto_pip.archives.evidence import (
@@ -40,6 +40,9 @@ from intoto_pip.verify.engine import verify_layout
 from intoto_pip.verify.inspections import DEFAULT_TIMEOUT, InspectionOptions, run_inspection
 from intoto_pip.verify.policy import Trust
 from intoto_pip.verify.result import VerificationResult, show_names
+
+if TYPE_CHECKING:
+    from intoto_pip.verify.provenance_policy import ProvenanceVerdict
 
 BUILTIN_PARAMS = ("NAME", "VERSION", "ARCHIVE", "PYTHON")
 
@@ -79,6 +82,8 @@ class ArchiveVerdict:
     functionaries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     inspections: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # PEP 740 provenance, when it was checked (``verify ARCHIVE``; install keeps its own).
+    provenance: ProvenanceVerdict | None = None
     # Debugging only (not compared, not reported): the process that verified the archive.
     worker_pid: int = field(default=0, compare=False)
 
@@ -96,6 +101,7 @@ class ArchiveVerdict:
             "functionaries": {step: list(keys) for step, keys in self.functionaries.items()},
             "inspections": list(self.inspections),
             "warnings": list(self.warnings),
+            "provenance": self.provenance.to_dict() if self.provenance else None,
         }
 
 
