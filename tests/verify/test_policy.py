@@ -85,3 +85,49 @@ def test_default_policy_path_uses_xdg(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "intoto-pip").mkdir()
     default_policy_path().write_text(f"[projects.x]\nlayout-keys = ['{key.public_path}']\n")
     assert load_policy(None).trust_for("x", ()).layout_keys == (key.public,)
+
+
+def test_a_project_may_name_a_publisher_instead_of_layout_keys(tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(
+        'provenance = "tofu"\n'
+        "[projects.sampleproject]\n"
+        'publisher = { kind = "GitHub", repository = "pypa/sampleproject", '
+        'workflow = "release.yml", environment = "pypi" }\n'
+    )
+    policy = load_policy(policy_file)
+    trust = policy.trust_for("SampleProject", ())
+    assert trust.layout_keys == () and trust.publisher is not None
+    assert (trust.publisher.repository, trust.publisher.workflow) == (
+        "pypa/sampleproject",
+        "release.yml",
+    )
+    assert trust.publisher.environment == "pypi"
+    assert policy.provenance == "tofu" and policy.pinned("sampleproject")
+    assert load_policy(policy_file, provenance="require").provenance == "require"
+
+
+def test_command_line_pins_replace_the_policy_and_name_the_rest(tmp_path: Path) -> None:
+    from intoto_pip.models.publisher import parse_publisher_spec
+
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text('[projects.a]\npublisher = { kind = "GitHub", repository = "o/a" }\n')
+    pins = {"A": parse_publisher_spec("github:o/other"), "": parse_publisher_spec("github:o/all")}
+    policy = load_policy(policy_file, publishers=pins)
+    assert policy.trust_for("a", ()).publisher == pins["A"]
+    assert policy.trust_for("b", ()).publisher == pins[""]
+    assert policy.provenance == "off"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('provenance = "maybe"\n', "expected one of off, warn, tofu, require"),
+        ("[projects.p]\n", "needs at least one entry in layout-keys, or a publisher"),
+        ('[projects.p]\npublisher = { kind = "GitHub", repository = "o" }\n', "OWNER/REPO"),
+        ('[projects.p]\npublisher = "github:o/r"\n', "expected a table"),
+    ],
+)
+def test_bad_provenance_entries_are_usage_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_policy(text.encode(), where="p", base=tmp_path)
