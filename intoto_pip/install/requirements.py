@@ -36,8 +36,14 @@ def read_wheel_meta(path: Path) -> WheelMeta:
 
     parsed = parse_wheel_filename(path.name)
     with SafeArchive.open(path) as archive:
-        names = [m.name for m in archive.members if m.name.endswith(".dist-info/METADATA")]
-        if len(names) != 1 or names[0].count("/") != 1:
+        # Top level only: a *.dist-info vendored below a package folder (flit_core vendors
+        # tomli's) is an ordinary file (DESIGN §5).
+        names = [
+            m.name
+            for m in archive.members
+            if m.name.endswith(".dist-info/METADATA") and m.name.count("/") == 1
+        ]
+        if len(names) != 1:
             raise ArchiveError(f"{path.name}: expected exactly one <name>-<ver>.dist-info/METADATA")
         text = archive.read(names[0]).decode("utf-8", errors="replace")
     headers = email.parser.HeaderParser().parsestr(text)

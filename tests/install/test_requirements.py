@@ -80,3 +80,12 @@ def test_read_wheel_meta(tmp_path: Path) -> None:
     meta = read_wheel_meta(wheel)
     assert (meta.name, meta.version, meta.requires_dist) == ("my-app", "1.0", ("dep>=1",))
     assert meta.requires_python == ">=3.8" and meta.tags == frozenset({"py3-none-any"})
+
+
+def test_a_vendored_dist_info_below_a_package_is_an_ordinary_file(tmp_path: Path) -> None:
+    # As flit_core vendors tomli: flit_core/vendor/tomli-1.2.3.dist-info/METADATA.
+    vendored = {"app/vendor/lib-1.0.dist-info/METADATA": b"Name: lib\nVersion: 1.0\n\n"}
+    members = wheel_members("app", "2.0", {"app/__init__.py": b"", **vendored})
+    wheel = write_wheel(tmp_path / "app-2.0-py3-none-any.whl", members, "app-2.0.dist-info/RECORD")
+    meta = read_wheel_meta(wheel)
+    assert (meta.name, meta.version) == ("app", "2.0")
