@@ -1,7 +1,7 @@
 """``intoto-pip install`` with PEP 740 provenance from a loopback index, on real attestations.
 
 The index speaks PEP 691 JSON: gitlab-oidc-project's file carries a ``provenance`` URL,
-pypi-attestations' is served only on the Integrity API path. Sdists go through
+the same file, in another index, only on the Integrity API path. Sdists go through
 ``--no-binary`` (fetched, provenance-checked, then built with flit_core from the same index).
 """
 
@@ -20,7 +20,6 @@ from tests.support.pep691 import Pep691Index, serve_pep691
 from tests.support.pep740 import (
     GITLAB_PIN,
     GITLAB_SDIST,
-    PYPI_PIN,
     PYPI_SDIST,
     RFC_WHEEL,
     ROOT,
@@ -64,7 +63,7 @@ def make_index(root: Path, flit_core: Path, *, gitlab_mode: str = "url") -> Pep6
     gitlab = json.dumps(provenance_object(GITLAB_SDIST)).encode()
     index.add(GITLAB_SDIST, GITLAB, provenance=gitlab, mode=gitlab_mode)
     pypi = (ROOT / f"{PYPI_SDIST.name}.provenance").read_bytes()
-    index.add(PYPI_SDIST, "pypi-attestations", provenance=pypi, mode="integrity")
+    index.add(PYPI_SDIST, "pypi-attestations", provenance=pypi)
     index.add(flit_core, "flit-core")
     return index
 
@@ -166,8 +165,10 @@ def test_the_wrong_pin_is_refused_and_nothing_is_built(
 def test_tofu_records_then_refuses_the_release_without_provenance(
     tmp_path: Path, flit_core: Path, venv: Path, home: Path
 ) -> None:
+    # tofu alone verifies nothing for install (only a pin does): the project is allowed.
+    tofu = ("--provenance", "tofu", "--allow-unverified", GITLAB)
     with serve_pep691(make_index(tmp_path / "index", flit_core)) as url:
-        first = install_gitlab(home, url, venv, "--provenance", "tofu")
+        first = install_gitlab(home, url, venv, *tofu)
     assert first.returncode == 0, first.stderr
     assert "recorded its publisher (GitLab facutuesca/gitlab-oidc-project" in first.stderr
     listed = intoto_pip(home, "trust", "list")
@@ -176,39 +177,26 @@ def test_tofu_records_then_refuses_the_release_without_provenance(
     stripped = make_index(tmp_path / "index2", flit_core, gitlab_mode="none")
     stripped.modes[GITLAB_SDIST.name] = "none"
     with serve_pep691(stripped) as url:
-        second = install_gitlab(home, url, venv, "--provenance", "tofu", "--dry-run")
+        second = install_gitlab(home, url, venv, *tofu, "--dry-run")
         assert second.returncode == 1
         assert "was published by GitLab facutuesca/gitlab-oidc-project" in second.stderr
         assert "intoto-pip trust forget gitlab-oidc-project" in second.stderr
         assert intoto_pip(home, "trust", "forget", GITLAB).returncode == 0
-        third = install_gitlab(home, url, venv, "--provenance", "tofu", "--dry-run")
+        third = install_gitlab(home, url, venv, *tofu, "--dry-run")
     assert third.returncode == 0, third.stderr
 
 
 def test_the_integrity_api_path_serves_what_the_json_page_does_not(
     tmp_path: Path, flit_core: Path, venv: Path, home: Path
 ) -> None:
-    index = make_index(tmp_path / "index", flit_core)
+    index = make_index(tmp_path / "index", flit_core, gitlab_mode="integrity")
     with serve_pep691(index) as url:
-        done = intoto_pip(
-            home,
-            "install",
-            "pypi-attestations==0.0.19",
-            "--no-binary",
-            ":all:",
-            "--no-deps",
-            "--dry-run",
-            "--index-url",
-            url,
-            "--python",
-            str(venv),
-            "--publisher",
-            f"pypi-attestations={PYPI_PIN}",
-        )
+        done = install_gitlab(home, url, venv, "--publisher", f"{GITLAB}={GITLAB_PIN}")
     assert done.returncode == 0, done.stderr
-    assert "published by GitHub trailofbits/pypi-attestations, workflow release.yml" in done.stderr
-    integrity = "/integrity/pypi-attestations/0.0.19/pypi_attestations-0.0.19.tar.gz/provenance"
+    assert "published by GitLab facutuesca/gitlab-oidc-project" in done.stderr
+    integrity = "/integrity/gitlab-oidc-project/0.0.3/gitlab_oidc_project-0.0.3.tar.gz/provenance"
     assert integrity in index.requests
+    assert imports(venv)
 
 
 def test_sigstore_checks_open_no_connection_off_loopback(
@@ -227,18 +215,16 @@ def test_sigstore_checks_open_no_connection_off_loopback(
         code = main(
             [
                 "install",
-                "pypi-attestations==0.0.19",
                 f"{GITLAB}==0.0.3",
                 "--no-binary",
-                ":all:",
-                "--no-deps",
+                GITLAB,
                 "--dry-run",
                 "--index-url",
                 url,
                 "--python",
                 str(venv),
-                "--publisher",
-                f"pypi-attestations={PYPI_PIN}",
+                "--allow-unverified",
+                "flit-core",
                 "--publisher",
                 f"{GITLAB}={GITLAB_PIN}",
             ]
