@@ -26,8 +26,8 @@ from intoto_pip.verify.provenance import (
 from tests.support.pep740 import (
     GITLAB_SDIST,
     PYPI_SDIST,
-    ROOT,
     RFC_WHEEL,
+    ROOT,
     attestation,
     edit_statement,
     no_network,
