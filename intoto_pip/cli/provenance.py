@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 NAME = "provenance"
 EXAMPLE = """\
 examples:
-  intoto-pip provenance show sampleproject-4.0.0.tar.gz
-  intoto-pip provenance show sampleproject==4.0.0
+  intoto-pip provenance show pypi_attestations-0.0.19.tar.gz
+  intoto-pip provenance show pypi-attestations==0.0.19
   intoto-pip provenance show pkg==1.0 --index-url http://127.0.0.1:8080/simple/
 
 An ARCHIVE's attestations are read from --provenance-dir or <archive>.provenance beside it;

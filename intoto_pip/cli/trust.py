@@ -8,7 +8,7 @@ NAME = "trust"
 EXAMPLE = """\
 examples:
   intoto-pip trust list
-  intoto-pip trust forget sampleproject
+  intoto-pip trust forget pypi-attestations
 
 The trust store is $XDG_DATA_HOME/intoto-pip/publishers.toml (default
 ~/.local/share/intoto-pip/publishers.toml). `install --provenance tofu` records the first

@@ -19,7 +19,7 @@ examples:
   intoto-pip verify --layout root.layout --layout-key owner.pub
   intoto-pip verify -l root.layout --verification-keys owner.pub --link-dir links --json
   intoto-pip verify dist/pkg-1.0-py3-none-any.whl --layout-key owner.pub
-  intoto-pip verify sampleproject-4.0.0.tar.gz --publisher github:pypa/sampleproject@release.yml
+  intoto-pip verify pypi_attestations-0.0.19.tar.gz --publisher github:trailofbits/pypi-attestations@release.yml
 
 exit codes: 0 verified, 1 not verified, 2 usage error or unreadable key/layout file
 """
