@@ -29,7 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("action", choices=["list", "forget"])
+    p.add_argument(
+        "action", choices=["list", "forget"], help="list the store, or forget one project"
+    )
     p.add_argument("name", nargs="?", metavar="NAME", help="forget: the project to forget")
     p.add_argument("--json", action="store_true", help="list: print the store as JSON")
     add_verbosity(p)

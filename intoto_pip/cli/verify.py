@@ -19,7 +19,8 @@ examples:
   intoto-pip verify --layout root.layout --layout-key owner.pub
   intoto-pip verify -l root.layout --verification-keys owner.pub --link-dir links --json
   intoto-pip verify dist/pkg-1.0-py3-none-any.whl --layout-key owner.pub
-  intoto-pip verify pypi_attestations-0.0.19.tar.gz --publisher github:trailofbits/pypi-attestations@release.yml
+  intoto-pip verify pypi_attestations-0.0.19.tar.gz \\
+      --publisher github:trailofbits/pypi-attestations@release.yml
 
 exit codes: 0 verified, 1 not verified, 2 usage error or unreadable key/layout file
 """

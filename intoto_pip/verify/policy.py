@@ -10,8 +10,9 @@ A TOML file (default ``$XDG_CONFIG_HOME/intoto-pip/policy.toml``)::
     layout-keys = ["keys/requests-owner.pub"]   # PEM file paths, or PEM text
     layout = "layouts/requests.layout"           # optional: replaces the shipped layout
 
-    [projects.pypi-attestations]                     # a publisher pin (PEP 740), with or without keys
-    publisher = { kind = "GitHub", repository = "trailofbits/pypi-attestations", workflow = "release.yml" }
+    [projects.pypi-attestations]       # a publisher pin (PEP 740), with or without keys
+    publisher = { kind = "GitHub", repository = "trailofbits/pypi-attestations",
+                  workflow = "release.yml" }
 
 Relative paths are read relative to the policy file's folder. Project names are compared after
 PEP 503 normalisation. A project the policy names uses the policy's keys only; any other
