@@ -196,6 +196,7 @@ def load_trusted_root(path: Path | None) -> TrustedRoot:
     try:
         from importlib.resources import files
 
+        import pypi_attestations  # noqa: F401  (needed by every check: fail here, plainly)
         from sigstore.models import TrustedRoot
         from sigstore_models.trustroot.v1 import TrustedRoot as RootMessage
     except ImportError as exc:
