@@ -28,6 +28,7 @@ class InstallOptions:
     break_system_packages: bool = False
     progress: ProgressFactory | None = None
     no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
+    allow_direct_url: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
 
     def progress_for(self, label: str) -> Progress | None:
         return self.progress(label) if self.progress else None
