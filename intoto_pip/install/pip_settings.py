@@ -48,12 +48,13 @@ TAKEN: Mapping[str, str] = {
     "no-cache-dir": "flag",
 }
 _ALIASES = {"default-timeout": "timeout"}
-# Only pip's own output: nothing to report when they are left out.
-_COSMETIC = frozenset(
+# Only pip's own output, or where the files read here are (PIP_CONFIG_FILE): nothing to
+# report when they are left out.
+_SILENT = frozenset(
     {
         *("disable-pip-version-check", "no-color", "progress-bar", "no-input", "quiet"),
         *("verbose", "root-user-action", "no-python-version-warning", "require-virtualenv"),
-        "isolated",
+        *("isolated", "config-file"),
     }
 )
 _MERGED_BY_CALLER = frozenset({"index-url", "extra-index-url", "find-links"})
@@ -144,7 +145,7 @@ def sort_settings(listing: str) -> PipSettings:
         name = _ALIASES.get(given, given)
         chosen[name] = PipSetting(name=name, value=value, origin=origin)
     taken = tuple(s for name, s in chosen.items() if name in TAKEN)
-    ignored = tuple(s for name, s in chosen.items() if name not in TAKEN and name not in _COSMETIC)
+    ignored = tuple(s for name, s in chosen.items() if name not in TAKEN and name not in _SILENT)
     return PipSettings(taken=taken, ignored=ignored)
 
 

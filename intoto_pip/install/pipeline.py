@@ -253,6 +253,8 @@ def _with_pip(
 def _check_direct_urls(local: list[Candidate], target: Target, options: InstallOptions) -> None:
     """Before pip reads them: no verified distribution may send pip to a direct URL, which it
     would follow (and build, if not a wheel) before anything checked what is there."""
+    if options.resolve.no_deps:
+        return  # pip reads no dependency
     for candidate in local:
         found = direct_url_requirements(candidate.meta, target.markers, options.allow_direct_url)
         if found:
