@@ -51,10 +51,10 @@ def test_a_direct_url_dependency_of_a_verified_wheel_is_refused_before_pip_start
         *("install", "--dry-run", "--no-index", str(app)),
         *("--layout-key", str(project.owner.public_path)),
     )
+    assert not marker.exists()
     assert done.returncode == 1, done.stderr
     assert repr(requirement) in done.stderr and "--allow-direct-url dep" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not marker.exists()
 
 
 def test_a_named_direct_url_dependency_is_followed(project: Project, tmp_path: Path) -> None:
@@ -85,8 +85,8 @@ def test_pip_settings_from_outside_are_shown_and_only_the_allowed_ones_taken(
         *("--report", str(report)),
         env=env,
     )
-    assert done.returncode == 0, done.stderr
     assert not marker.exists()
+    assert done.returncode == 0, done.stderr
     assert "pip setting constraint (environment PIP_CONSTRAINT) ignored" in done.stderr
     assert "pip setting no-binary (configuration [global]) ignored" in done.stderr
     assert f"pip setting taken: find-links={wheels} (configuration [global])" in done.stderr
@@ -108,5 +108,5 @@ def test_pip_never_runs_a_pip_package_from_the_working_folder(tmp_path: Path) ->
         *("--allow-unverified", "dep"),
         cwd=work,
     )
-    assert done.returncode == 0, done.stderr
     assert not marker.exists()
+    assert done.returncode == 0, done.stderr
