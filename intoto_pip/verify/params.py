@@ -37,11 +37,11 @@ def value_problem(value: str) -> str | None:
         return "'..'"
     for char in value:
         if char.isspace() or not char.isprintable():
-            return f"whitespace or control character {char!r}"
+            return f"{char!r} (whitespace or a control character)"
         if char in _GLOB:
-            return f"glob character {char!r}"
+            return f"{char!r} (a glob character)"
         if char in _SHELL:
-            return f"shell metacharacter {char!r}"
+            return f"{char!r} (a shell metacharacter)"
     return None
 
 

@@ -67,7 +67,7 @@ def test_parse_param_args() -> None:
         ("UP=../etc", "'..'"),
         ("NUL=a\x00b", "NUL"),
         # An inspection may hand a value to a shell (`sh -c "unzip {ARCHIVE}"`).
-        *((f"SH=a{char}b", f"shell metacharacter {char!r}") for char in ";&|`$<>()'\"\\"),
+        *((f"SH=a{char}b", f"{char!r} (a shell metacharacter)") for char in ";&|`$<>()'\"\\"),
         ("SPACE=a b", "whitespace"),
         ("LINE=a\nb", "whitespace"),
         ("ESC=a\x1bb", "control character"),
