@@ -148,9 +148,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_install(options)
     if args.report:
         output.write_report(args.report, outcome)
-    return output.show(
-        outcome, quiet=args.quiet, requested=args.requirements, verbose=args.verbose
-    )
+    return output.show(outcome, quiet=args.quiet, requested=args.requirements, verbose=args.verbose)
 
 
 def _check_report_destination(report: str | None) -> None:
