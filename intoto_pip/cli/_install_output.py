@@ -76,6 +76,24 @@ def _unverified(candidate: Candidate, dry_run: bool) -> str:
     return line
 
 
+def _pip_settings(outcome: InstallOutcome, *, quiet: bool, verbose: int) -> None:
+    settings = outcome.pip_settings
+    if settings is None:
+        return
+    for setting in settings.ignored if not quiet else ():
+        print(
+            f"intoto-pip: warning: pip setting {setting.name} ({setting.origin}) ignored: "
+            "intoto-pip takes only index, host, certificate, proxy and timeout settings "
+            "from pip's environment and configuration files",
+            file=sys.stderr,
+        )
+    for setting in settings.taken if verbose else ():
+        print(
+            f"intoto-pip: pip setting taken: {setting.name}={setting.value} ({setting.origin})",
+            file=sys.stderr,
+        )
+
+
 def _refusal_summary(refused: Sequence[Candidate]) -> list[str]:
     """One line naming every project refused for lack of evidence, and the one flag that would
     let them all in; then the outcome."""
@@ -90,11 +108,14 @@ def _refusal_summary(refused: Sequence[Candidate]) -> list[str]:
     return lines
 
 
-def show(outcome: InstallOutcome, *, quiet: bool, requested: Sequence[str] = ()) -> int:
+def show(
+    outcome: InstallOutcome, *, quiet: bool, requested: Sequence[str] = (), verbose: int = 0
+) -> int:
     """Print the outcome; the exit code: 1 when anything was refused, else 0.
 
     What will be installed without verification is said only once the whole set is decided:
     a refusal anywhere means nothing is installed, and then only refusals are reported."""
+    _pip_settings(outcome, quiet=quiet, verbose=verbose)
     refused = outcome.refused
     if refused:
         for candidate in outcome.candidates:

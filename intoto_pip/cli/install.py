@@ -87,6 +87,16 @@ def _add_pip_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="fetch this project's sdist and build it after verification (or :all:)",
     )
+    g.add_argument(
+        "--allow-direct-url",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "let pip follow a verified distribution's 'NAME @ URL' dependency (or :all:); pip "
+            "builds an sdist or VCS URL before anything is verified: refused unless named"
+        ),
+    )
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
@@ -138,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_install(options)
     if args.report:
         output.write_report(args.report, outcome)
-    return output.show(outcome, quiet=args.quiet, requested=args.requirements)
+    return output.show(outcome, quiet=args.quiet, requested=args.requirements, verbose=args.verbose)
 
 
 def _check_report_destination(report: str | None) -> None:
@@ -187,7 +197,8 @@ def _options(args: argparse.Namespace) -> InstallOptions:
         inspection_timeout=timeout,
         break_system_packages=args.break_system_packages,
         progress=progress_factory(args.quiet),
-        no_binary=_no_binary(args.no_binary),
+        no_binary=_names(args.no_binary),
+        allow_direct_url=_names(args.allow_direct_url),
         provenance=_trust.provenance_options(args),
     )
 
@@ -197,7 +208,8 @@ def _comma_list(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _no_binary(values: list[str]) -> frozenset[str]:
+def _names(values: list[str]) -> frozenset[str]:
+    """Project names given as --no-binary takes them: repeated or comma-separated, or :all:."""
     from intoto_pip.archives.names import canonical_name
 
     names = set(_comma_list(values))

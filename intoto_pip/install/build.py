@@ -119,7 +119,9 @@ def _call_hook(
         "args": args,
         "result": str(result_file),
     }
-    _run([str(python), "-c", _HOOK], cwd=source, what=hook, stdin=json.dumps(request))
+    # -I: the source tree (the cwd) is not on sys.path, as with pip's own hook runner: the
+    # backend comes from the build environment or backend-path, never a module shadowing it.
+    _run([str(python), "-I", "-c", _HOOK], cwd=source, what=hook, stdin=json.dumps(request))
     try:
         return json.loads(result_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

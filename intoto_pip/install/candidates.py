@@ -15,6 +15,7 @@ from intoto_pip.errors import InstallError
 from intoto_pip.install.build import InstallInto
 from intoto_pip.install.fetch import FetchedFile, copy_local
 from intoto_pip.install.options import InstallOptions
+from intoto_pip.install.pip_settings import PipSettings
 from intoto_pip.install.requirements import WheelMeta, read_wheel_meta
 from intoto_pip.install.target import InstalledDist, Target
 from intoto_pip.verify.archive import ArchiveVerdict, ArchiveVerifyRequest
@@ -66,6 +67,7 @@ class InstallOutcome:
     replaced: tuple[InstalledDist, ...] = ()
     used_pip: bool = False
     dry_run: bool = False
+    pip_settings: PipSettings | None = None  # what was read from pip's environment and files
 
     @property
     def refused(self) -> tuple[Candidate, ...]:

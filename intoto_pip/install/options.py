@@ -30,6 +30,7 @@ class InstallOptions:
     progress: ProgressFactory | None = None
     no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)
+    allow_direct_url: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
 
     def progress_for(self, label: str) -> Progress | None:
         return self.progress(label) if self.progress else None

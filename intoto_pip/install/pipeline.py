@@ -33,8 +33,12 @@ from intoto_pip.install.candidates import (
 from intoto_pip.install.fetch import copy_local, fetch_url, private_folder
 from intoto_pip.install.options import InstallOptions, ProgressFactory
 from intoto_pip.install.pip_inputs import check_pip_inputs
-from intoto_pip.install.requirements import check_compatible, unsatisfied
-from intoto_pip.install.resolve import ResolvedItem, resolve
+from intoto_pip.install.requirements import (
+    check_compatible,
+    direct_url_requirements,
+    unsatisfied,
+)
+from intoto_pip.install.resolve import ResolvedItem, index_url, resolve, with_settings
 from intoto_pip.install.target import Target, probe_target
 
 __all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
@@ -52,11 +56,18 @@ def run_install(options: InstallOptions) -> InstallOutcome:
     folder = private_folder()
     try:
         requirements, sdist_reqs = _split_no_binary(requirements, options.no_binary)
+        if sdist_reqs and not options.resolve.index_url:
+            options = replace(options, resolve=with_settings(options.resolve))  # its index-url
         items = [_collect_local(path, folder, options) for path in local_paths]
         items += [_collect_sdist(req, folder, options) for req in sdist_reqs]
         local = _build_accepted(verify_candidates(items, options), folder, target, options)
         _check_unique(local)
-        outcome = InstallOutcome(target=target, candidates=tuple(local), dry_run=options.dry_run)
+        outcome = InstallOutcome(
+            target=target,
+            candidates=tuple(local),
+            dry_run=options.dry_run,
+            pip_settings=options.resolve.settings,
+        )
         if outcome.refused:
             return outcome
         if _needs_pip(local, requirements, target, options):
@@ -111,13 +122,14 @@ def _collect_sdist(
 ) -> Pending | Candidate:
     from intoto_pip.install.simple_api import find_sdist
 
+    url = index_url(options.resolve)
     if options.resolve.no_index and not options.resolve.index_url:
         # find_sdist would otherwise fall back to PyPI, which --no-index rules out.
         raise InputError(
             f"--no-binary {requirement.name}: the sdist is fetched from the index, and "
             "--no-index leaves none: give --index-url or the sdist file itself"
         )
-    link = find_sdist(options.resolve.index_url, requirement, pre=options.resolve.pre)
+    link = find_sdist(url, requirement, pre=options.resolve.pre)
     fetched = fetch_url(
         link.url, folder, expected_sha256=link.sha256, progress=options.progress_for(link.filename)
     )
@@ -226,6 +238,7 @@ def _with_pip(
     folder: Path,
     options: InstallOptions,
 ) -> InstallOutcome:
+    _check_direct_urls(local, outcome.target, options)
     by_url = {candidate.fetched.path.absolute().as_uri(): candidate for candidate in local}
     resolve_options = replace(
         options.resolve,
@@ -234,10 +247,33 @@ def _with_pip(
         target_dir=options.target_dir,
         prefix=options.prefix,
     )
+    resolve_options = with_settings(resolve_options)
     items = resolve(resolve_options)
     pending = [_candidate_for(item, by_url, folder, options) for item in items]
     candidates = verify_candidates(pending, options)
-    return replace(outcome, candidates=tuple(candidates), used_pip=True)
+    return replace(
+        outcome,
+        candidates=tuple(candidates),
+        used_pip=True,
+        pip_settings=resolve_options.settings,
+    )
+
+
+def _check_direct_urls(local: list[Candidate], target: Target, options: InstallOptions) -> None:
+    """Before pip reads them: no verified distribution may send pip to a direct URL, which it
+    would follow (and build, if not a wheel) before anything checked what is there."""
+    if options.resolve.no_deps:
+        return  # pip reads no dependency
+    for candidate in local:
+        found = direct_url_requirements(candidate.meta, target.markers, options.allow_direct_url)
+        if found:
+            requirement = found[0]
+            raise InstallError(
+                f"{candidate.origin.filename} requires {str(requirement)!r}, a direct URL: pip "
+                "would fetch it, and build it unless it is a wheel, before anything is "
+                "verified; refused before pip started (to let pip follow it: "
+                f"--allow-direct-url {canonical_name(requirement.name)})"
+            )
 
 
 def _candidate_for(

@@ -8,6 +8,7 @@ from typing import Any
 
 from intoto_pip.install.candidates import Candidate, InstallOutcome
 from intoto_pip.install.installer_step import InstalledFiles
+from intoto_pip.install.pip_settings import PipSetting, PipSettings
 
 REPORT_VERSION = 1
 
@@ -52,6 +53,17 @@ def _candidate(candidate: Candidate, installed: dict[str, InstalledFiles]) -> di
     }
 
 
+def _pip_settings(settings: PipSettings | None) -> dict[str, Any] | None:
+    """What was read from pip's environment and configuration files (None: pip not asked)."""
+    if settings is None:
+        return None
+
+    def entries(items: tuple[PipSetting, ...]) -> list[dict[str, str]]:
+        return [{"name": s.name, "value": s.value, "origin": s.origin} for s in items]
+
+    return {"taken": entries(settings.taken), "ignored": entries(settings.ignored)}
+
+
 def build_report(outcome: InstallOutcome) -> dict[str, Any]:
     installed = {item.name: item for item in outcome.installed}
     target = outcome.target
@@ -65,6 +77,7 @@ def build_report(outcome: InstallOutcome) -> dict[str, Any]:
         "dry_run": outcome.dry_run,
         "installed": bool(installed),
         "used_pip": outcome.used_pip,
+        "pip_settings": _pip_settings(outcome.pip_settings),
         "replaced": [{"name": d.name, "version": d.version} for d in outcome.replaced],
         "distributions": [_candidate(c, installed) for c in outcome.candidates],
     }

@@ -91,6 +91,25 @@ def active_requirements(meta: WheelMeta, markers: Mapping[str, str]) -> list[Req
     return active
 
 
+def direct_url_requirements(
+    meta: WheelMeta, markers: Mapping[str, str], allowed: frozenset[str]
+) -> list[Requirement]:
+    """The requirements of ``meta`` that name a direct URL (``dep @ URL``), active on the
+    target, whose project ``allowed`` (PEP 503 names, or ":all:") does not name.
+
+    pip follows such a URL during resolution, and builds what it finds there when it is not
+    a wheel (an sdist, a VCS checkout), even with ``--dry-run --only-binary :all:``: the
+    dependency's code would run before anything checked it.
+    """
+    if ":all:" in allowed:
+        return []
+    return [
+        requirement
+        for requirement in active_requirements(meta, markers)
+        if requirement.url is not None and canonical_name(requirement.name) not in allowed
+    ]
+
+
 def unsatisfied(
     metas: Sequence[WheelMeta], installed: Mapping[str, str], markers: Mapping[str, str]
 ) -> list[str]:

@@ -3,6 +3,11 @@
 ``pip install --dry-run --report - --only-binary :all:`` picks the exact files; with wheels
 only, no code of any distribution runs during resolution. We read pip's JSON report and
 download those files ourselves.
+
+pip runs as ``python -I -m pip --isolated`` with ``PIP_CONFIG_FILE`` set to the null device and
+no ``PIP_*`` variable: the working folder never shadows pip (``-I``), and of pip's own
+environment and configuration files only the settings :mod:`intoto_pip.install.pip_settings`
+takes are passed back, on the command line.
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from intoto_pip.archives.names import canonical_name
 from intoto_pip.errors import InstallError
+from intoto_pip.install.pip_settings import PipSettings, isolated_environment, read_pip_settings
 
 RESOLVE_TIMEOUT = 1800.0
 
@@ -38,6 +44,7 @@ class ResolveOptions:
     target_dir: Path | None = None
     prefix: Path | None = None
     env: Mapping[str, str] | None = None
+    settings: PipSettings | None = None  # read from pip when None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +61,9 @@ class ResolvedItem:
 
 
 def pip_command(options: ResolveOptions) -> list[str]:
-    command = [sys.executable, "-m", "pip"]
+    settings = options.settings or PipSettings()
+    # -I: not the working folder, PYTHONPATH or user site on sys.path, so `./pip` is not run.
+    command = [sys.executable, "-I", "-m", "pip", "--isolated"]
     if options.python is not None and Path(options.python) != Path(sys.executable):
         command += ["--python", str(options.python)]
     command += ["install", "--dry-run", "--report", "-", "--only-binary", ":all:", "--quiet"]
@@ -66,12 +75,8 @@ def pip_command(options: ResolveOptions) -> list[str]:
         ("--pre", options.pre),
     )
     command += [flag for flag, wanted in flags if wanted]
-    if options.index_url:
-        command += ["--index-url", options.index_url]
-    for url in options.extra_index_urls:
-        command += ["--extra-index-url", url]
-    for link in options.find_links:
-        command += ["--find-links", link]
+    command += _locations(options, settings)
+    command += settings.arguments()
     if options.prefix is not None:
         command += ["--prefix", str(options.prefix)]
     for path in options.requirement_files:
@@ -79,15 +84,44 @@ def pip_command(options: ResolveOptions) -> list[str]:
     return [*command, *options.requirements]
 
 
+def index_url(options: ResolveOptions) -> str | None:
+    """The index: intoto-pip's --index-url, else pip's own setting."""
+    settings = options.settings or PipSettings()
+    return options.index_url or settings.value("index-url")
+
+
+def _locations(options: ResolveOptions, settings: PipSettings) -> list[str]:
+    """Index and find-links: pip's settings first, then intoto-pip's command line (as pip
+    adds command-line values to its configured ones)."""
+    args: list[str] = []
+    url = index_url(options)
+    if url:
+        args += ["--index-url", url]
+    extra = (*settings.values("extra-index-url"), *options.extra_index_urls)
+    for value in dict.fromkeys(extra):
+        args += ["--extra-index-url", value]
+    for link in dict.fromkeys((*settings.values("find-links"), *options.find_links)):
+        args += ["--find-links", link]
+    return args
+
+
+def with_settings(options: ResolveOptions) -> ResolveOptions:
+    """``options`` with pip's settings read (once: already read ones are kept)."""
+    if options.settings is not None:
+        return options
+    return replace(options, settings=read_pip_settings(options.python, options.env))
+
+
 def resolve(options: ResolveOptions) -> list[ResolvedItem]:
     """Run pip; return what it would install, in the report's order."""
+    options = with_settings(options)
     try:
         done = subprocess.run(
             pip_command(options),
             capture_output=True,
             timeout=RESOLVE_TIMEOUT,
             stdin=subprocess.DEVNULL,
-            env=None if options.env is None else dict(options.env),
+            env=isolated_environment(options.env),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc

@@ -33,11 +33,12 @@ from intoto_pip.archives.evidence import (
     find_metadata,
 )
 from intoto_pip.archives.sandbox import PrivateWriter, sandbox
-from intoto_pip.errors import InputError, RuleError, VerificationError
+from intoto_pip.errors import ArchiveError, InputError, RuleError, VerificationError
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Artifacts, Link
 from intoto_pip.verify.engine import verify_layout
 from intoto_pip.verify.inspections import DEFAULT_TIMEOUT, InspectionOptions, run_inspection
+from intoto_pip.verify.params import value_problem
 from intoto_pip.verify.policy import Trust
 from intoto_pip.verify.result import VerificationResult, show_names
 
@@ -233,7 +234,17 @@ def _inspection_runner(product: FinalProduct, timeout: float) -> Callable[[Inspe
 
 
 def _params(filename: str, raw_name: str, version: str, extra: Mapping[str, str]) -> dict[str, str]:
-    params = {"NAME": raw_name, "VERSION": version, "ARCHIVE": filename, "PYTHON": sys.executable}
+    named = {"NAME": raw_name, "VERSION": version, "ARCHIVE": filename}
+    for key, value in named.items():
+        # From the archive's file name: the same check as --param values, and the archive's
+        # fault (exit 1), not the user's.
+        problem = value_problem(value)
+        if problem:
+            raise ArchiveError(
+                f"{filename}: parameter {key} taken from the file name ({value!r}) must not "
+                f"contain {problem}"
+            )
+    params = {**named, "PYTHON": sys.executable}
     for key in extra:
         if key in params:
             raise InputError(f"--param {key}: intoto-pip sets {key} for every archive")

@@ -2,7 +2,11 @@
 
 The command runs with stdin closed, a timeout, and a minimal environment whose PATH keeps
 only absolute folders outside the working folder; the program is resolved against that PATH
-and never from the working folder, whose files are what is being verified. Materials and
+and never from the working folder, whose files are what is being verified. The environment
+also sets ``PYTHONSAFEPATH=1`` and ``PYTHONNOUSERSITE=1``, so a Python inspection imports
+neither modules planted in the working folder nor the user's site-packages. When the command
+ends, every process it started is killed, even one that left its session
+(:mod:`intoto_pip.verify.descendants`). Materials and
 products are the whole working folder before and after, leaving out only the link files the
 verification itself reads (the reference also hides ``.git``, ``*.pyc`` and ``*~``; we do
 not: the one documented divergence from its verdicts). The second recording reads again
@@ -27,6 +31,7 @@ from intoto_pip.artifacts.digests import DigestCache
 from intoto_pip.errors import InputError, RuleError, VerificationError
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Link
+from intoto_pip.verify.descendants import Reaper
 
 # One default for install, verify ARCHIVE and verify --layout (cli/_trust.py).
 DEFAULT_TIMEOUT = 60.0
@@ -63,6 +68,10 @@ def sanitized_path(workdir: Path, path: str | None = None) -> str:
 def minimal_environment(workdir: Path) -> dict[str, str]:
     env = {name: os.environ[name] for name in _KEPT_VARIABLES if name in os.environ}
     env["PATH"] = sanitized_path(workdir)
+    # A Python inspection (`python3 -m compileall .`) must not import modules the archive
+    # planted in the working folder, nor ones from the verifying user's site-packages.
+    env["PYTHONSAFEPATH"] = "1"
+    env["PYTHONNOUSERSITE"] = "1"
     return env
 
 
@@ -155,8 +164,29 @@ def _start(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
 def _execute(
     inspection: Inspection, program: str, options: InspectionOptions, env: dict[str, str]
 ) -> tuple[int, str, str]:
+    # Whatever the command started ends with it, even a process outside its session; and
+    # before the output is read, so a leftover holding the pipes open cannot delay us.
+    with Reaper():
+        process = _spawn(inspection, program, options, env)
+        try:  # from here on, whatever happens, the process group is killed
+            assert process.stdout is not None and process.stderr is not None
+            readers = [
+                _BoundedReader(stream, options.max_output)
+                for stream in (process.stdout, process.stderr)
+            ]
+            for reader in readers:
+                reader.start()
+            code = _wait(inspection, process, options.timeout)
+        finally:
+            _kill_group(process)
+    return code, readers[0].text(), readers[1].text()
+
+
+def _spawn(
+    inspection: Inspection, program: str, options: InspectionOptions, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
     try:
-        process = _start(
+        return _start(
             list(inspection.run),
             executable=program,
             cwd=options.workdir,
@@ -170,26 +200,18 @@ def _execute(
         raise VerificationError(
             f"inspection {inspection.name!r}: cannot run {program!r} ({exc.strerror or exc})"
         ) from exc
-    try:  # from here on, whatever happens, the process group is killed
-        assert process.stdout is not None and process.stderr is not None
-        readers = [
-            _BoundedReader(stream, options.max_output)
-            for stream in (process.stdout, process.stderr)
-        ]
-        for reader in readers:
-            reader.start()
-        try:
-            code = process.wait(timeout=options.timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            process.wait()
-            raise RuleError(
-                f"inspection {inspection.name!r}: command {' '.join(inspection.run)!r} did "
-                f"not finish within {options.timeout:g} s (--inspection-timeout)"
-            ) from None
-    finally:
+
+
+def _wait(inspection: Inspection, process: subprocess.Popen[bytes], timeout: float) -> int:
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
         _kill_group(process)
-    return code, readers[0].text(), readers[1].text()
+        process.wait()
+        raise RuleError(
+            f"inspection {inspection.name!r}: command {' '.join(inspection.run)!r} did "
+            f"not finish within {timeout:g} s (--inspection-timeout)"
+        ) from None
 
 
 def run_inspection(inspection: Inspection, options: InspectionOptions) -> Link:

@@ -3,9 +3,11 @@
 The reference runs ``str.format(**params)`` over every rule word, expected command and
 inspection command, which also allows indexing, attribute access and format specs. We
 replace ``{IDENT}`` and nothing else; ``{{`` and ``}}`` are literal braces, any other brace is
-a refusal, and so is a placeholder with no value. Values come from the user, so those that
-would turn a literal name into a wildcard (``*?[]``), climb out of a folder (``..``) or cut a
-string short (NUL) are refused as bad input.
+a refusal, and so is a placeholder with no value. Values come from the user or from an
+archive's file name (``NAME``, ``VERSION``, ``ARCHIVE``), so one check applies to both: values
+that would turn a literal name into a wildcard (``*?[]``), climb out of a folder (``..``), cut a
+string short (NUL or another control character), or change the meaning of a shell command an
+inspection runs (whitespace and ``;&|`$<>()'"`` and backslash) are refused.
 """
 
 from __future__ import annotations
@@ -20,17 +22,36 @@ from intoto_pip.models.rules import MatchRule, Rule
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_FORBIDDEN_IN_VALUE = ("*", "?", "[", "]", "..", "\x00")
+# Set by intoto-pip itself, from nothing the user or the archive chose: PYTHON is the verifying
+# interpreter's path, which may hold a space ("Program Files") and is checked by nobody else.
+OWN_PARAMS = frozenset({"PYTHON"})
+_GLOB = ("*", "?", "[", "]")
+_SHELL = (";", "&", "|", "`", "$", "<", ">", "(", ")", "'", '"', "\\")
+
+
+def value_problem(value: str) -> str | None:
+    """Why ``value`` may not be substituted (None when it may): the one check for values."""
+    if "\x00" in value:
+        return "NUL"
+    if ".." in value:
+        return "'..'"
+    for char in value:
+        if char.isspace() or not char.isprintable():
+            return f"{char!r} (whitespace or a control character)"
+        if char in _GLOB:
+            return f"{char!r} (a glob character)"
+        if char in _SHELL:
+            return f"{char!r} (a shell metacharacter)"
+    return None
 
 
 def check_param(name: str, value: str) -> None:
     """Refuse a parameter the user gave that substitution could misuse (InputError)."""
     if not _IDENT.match(name):
         raise InputError(f"parameter name {name!r} must be a plain identifier (letters, _, digits)")
-    for bad in _FORBIDDEN_IN_VALUE:
-        if bad in value:
-            shown = "NUL" if bad == "\x00" else repr(bad)
-            raise InputError(f"parameter {name}: value {value!r} must not contain {shown}")
+    problem = value_problem(value)
+    if problem:
+        raise InputError(f"parameter {name}: value {value!r} must not contain {problem}")
 
 
 def parse_param_args(items: Iterable[str]) -> dict[str, str]:
@@ -117,7 +138,8 @@ def _inspection(inspection: Inspection, params: Mapping[str, str]) -> Inspection
 def substitute_layout(layout: Layout, params: Mapping[str, str]) -> Layout:
     """A copy of ``layout`` with parameters substituted where the reference substitutes them."""
     for name, value in params.items():
-        check_param(name, value)
+        if name not in OWN_PARAMS:
+            check_param(name, value)
     return replace(
         layout,
         steps=tuple(_step(step, params) for step in layout.steps),

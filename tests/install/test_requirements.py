@@ -12,6 +12,7 @@ from intoto_pip.install.requirements import (
     WheelMeta,
     check_compatible,
     dependency_order,
+    direct_url_requirements,
     read_wheel_meta,
     unsatisfied,
 )
@@ -89,3 +90,26 @@ def test_a_vendored_dist_info_below_a_package_is_an_ordinary_file(tmp_path: Path
     wheel = write_wheel(tmp_path / "app-2.0-py3-none-any.whl", members, "app-2.0.dist-info/RECORD")
     meta = read_wheel_meta(wheel)
     assert (meta.name, meta.version) == ("app", "2.0")
+
+
+def test_direct_url_dependencies_are_found_unless_their_project_is_named() -> None:
+    app = _meta(
+        "app",
+        "dep @ file:///tmp/dep-1.0.tar.gz",
+        "web @ https://example.org/web-1.0.tar.gz",
+        "Vcs_Dep @ git+https://example.org/vcs.git@v1",
+        "wheel-dep @ https://example.org/wheel_dep-1.0-py3-none-any.whl",
+        "plain>=1",
+        "win @ https://example.org/win.tar.gz ; sys_platform == 'win32'",
+    )
+    found = [str(r) for r in direct_url_requirements(app, MARKERS, frozenset())]
+    assert found == [
+        "dep @ file:///tmp/dep-1.0.tar.gz",
+        "web @ https://example.org/web-1.0.tar.gz",
+        "Vcs_Dep @ git+https://example.org/vcs.git@v1",
+        "wheel-dep @ https://example.org/wheel_dep-1.0-py3-none-any.whl",
+    ]
+    allowed = frozenset({"dep", "web", "vcs-dep"})
+    left = direct_url_requirements(app, MARKERS, allowed)
+    assert [r.name for r in left] == ["wheel-dep"]
+    assert direct_url_requirements(app, MARKERS, frozenset({":all:"})) == []

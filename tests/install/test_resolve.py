@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from intoto_pip.errors import InstallError
-from intoto_pip.install.resolve import ResolveOptions, parse_report, pip_command
+from intoto_pip.install.pip_settings import sort_settings
+from intoto_pip.install.resolve import ResolveOptions, parse_report, pip_command, resolve
+from tests.support.index import clean_env
+from tests.support.traps import trap_pip_package, trap_sdist
+from tests.support.wheels import wheel_members, write_wheel
 
 
 def test_pip_command_passes_options_through() -> None:
@@ -27,7 +32,15 @@ def test_pip_command_passes_options_through() -> None:
         prefix=Path("/p"),
     )
     command = pip_command(options)
-    assert command[:5] == [sys.executable, "-m", "pip", "--python", "/other/python"]
+    assert command[:7] == [
+        sys.executable,
+        "-I",
+        "-m",
+        "pip",
+        "--isolated",
+        "--python",
+        "/other/python",
+    ]
     joined = " ".join(command)
     for part in (
         "install --dry-run --report - --only-binary :all: --quiet",
@@ -77,3 +90,85 @@ def test_parse_report() -> None:
 def test_unreadable_report(data: bytes) -> None:
     with pytest.raises(InstallError, match="not readable"):
         parse_report(data)
+
+
+def test_pip_settings_taken_are_passed_back_and_merged_with_the_command_line() -> None:
+    settings = sort_settings(
+        "global.extra-index-url='http://127.0.0.1:3/simple/ http://127.0.0.1:4/simple/'\n"
+        ":env:.index-url='http://127.0.0.1:5/simple/'\n"
+        ":env:.trusted-host='a.example b.example'\n"
+        ":env:.cert='/ca.pem'\n"
+        ":env:.constraint='/c.txt'\n"
+    )
+    options = ResolveOptions(
+        requirements=("app",),
+        extra_index_urls=("http://127.0.0.1:4/simple/", "http://127.0.0.1:6/simple/"),
+        settings=settings,
+    )
+    joined = " ".join(pip_command(options))
+    assert "--index-url http://127.0.0.1:5/simple/" in joined
+    extras = [part for part in joined.split("--extra-index-url ")[1:]]
+    assert [e.split()[0] for e in extras] == [
+        "http://127.0.0.1:3/simple/",
+        "http://127.0.0.1:4/simple/",
+        "http://127.0.0.1:6/simple/",
+    ]
+    assert "--trusted-host a.example --trusted-host b.example" in joined
+    assert "--cert /ca.pem" in joined
+    assert "constraint" not in joined and "/c.txt" not in joined
+    # intoto-pip's own --index-url wins over pip's setting.
+    mine = pip_command(replace(options, index_url="http://127.0.0.1:7/simple/"))
+    assert "http://127.0.0.1:5/simple/" not in mine
+
+
+def test_settings_from_pip_environment_and_files_never_make_pip_build(tmp_path: Path) -> None:
+    # PIP_CONSTRAINT names an sdist URL (which `-c` on the command line is refused for), and a
+    # config file turns --no-binary on: before pip ran isolated, it built the trap's backend.
+    marker = tmp_path / "trap-backend-ran"
+    trap = trap_sdist(tmp_path / "trap", "dep", "1.0", marker)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(
+        wheels / "dep-1.0-py3-none-any.whl",
+        wheel_members("dep", "1.0", {"dep/__init__.py": b""}),
+        "dep-1.0.dist-info/RECORD",
+    )
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(f"dep @ {trap.as_uri()}\n")
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nno-binary = :all:\n[install]\nno-build-isolation = true\n")
+    env = {**clean_env(), "PIP_CONSTRAINT": str(constraints), "PIP_CONFIG_FILE": str(config)}
+    env["PIP_FIND_LINKS"] = str(wheels)  # taken: a place to look
+    try:
+        items = resolve(ResolveOptions(requirements=("dep",), no_index=True, env=env))
+    except InstallError:
+        items = []
+    assert not marker.exists()
+    assert [(item.name, item.url.rsplit("/", 1)[-1]) for item in items] == [
+        ("dep", "dep-1.0-py3-none-any.whl")
+    ]
+
+
+def test_pip_never_runs_a_pip_package_from_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "planted-pip-ran"
+    work = tmp_path / "work"
+    trap_pip_package(work, marker)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(
+        wheels / "dep-1.0-py3-none-any.whl",
+        wheel_members("dep", "1.0", {"dep/__init__.py": b""}),
+        "dep-1.0.dist-info/RECORD",
+    )
+    monkeypatch.chdir(work)
+    options = ResolveOptions(
+        requirements=("dep",), no_index=True, find_links=(str(wheels),), env=clean_env()
+    )
+    try:
+        items = resolve(options)
+    except InstallError:  # what the planted package printed is no report
+        items = []
+    assert not marker.exists()
+    assert [item.name for item in items] == ["dep"]

@@ -124,11 +124,13 @@ def run_pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_intoto_pip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a user would, in a clean pip environment."""
+def run_intoto_pip(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would, in a clean pip environment (or ``env``)."""
     return subprocess.run(
         [sys.executable, "-m", "intoto_pip.cli.main", *args],
-        env=clean_env(),
+        env=clean_env() if env is None else env,
         capture_output=True,
         text=True,
         cwd=cwd,

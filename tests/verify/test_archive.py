@@ -170,7 +170,11 @@ def _inspection_layout(project: Project, script: str) -> dict[str, object]:
 
 
 def test_inspection_runs_in_the_sandbox(project: Project, tmp_path: Path) -> None:
-    script = "import demo_pkg, sys; sys.exit(0 if demo_pkg.VALUE == 1 else 1)"
+    # PYTHONSAFEPATH=1: the sandbox is put on sys.path by the layout, after the standard library.
+    script = (
+        "import sys; sys.path.append('.'); import demo_pkg; "
+        "sys.exit(0 if demo_pkg.VALUE == 1 else 1)"
+    )
     layout = _inspection_layout(project, script)
     wheel = project.signed_wheel(tmp_path, "demo-pkg", "1.0", FILES, layout=layout)
     verdict = verify_archive(wheel, _request(project))
@@ -196,7 +200,7 @@ def test_no_inspection_writes_nothing_into_the_sandbox(
     plain = project.signed_wheel(tmp_path / "a", "demo-pkg", "1.0", FILES)
     assert verify_archive(plain, _request(project)).verified
     assert written == []
-    layout = _inspection_layout(project, "import demo_pkg")
+    layout = _inspection_layout(project, "import sys; sys.path.append('.'); import demo_pkg")
     inspected = project.signed_wheel(tmp_path / "b", "demo-pkg", "1.0", FILES, layout=layout)
     assert verify_archive(inspected, _request(project)).verified
     assert written == [WHEEL]
@@ -358,3 +362,25 @@ def test_sdist_without_metadata_is_refused(project: Project, tmp_path: Path) -> 
     sdist = write_sdist(tmp_path / TAR, members)
     verdict = verify_archive(sdist, _request(project))
     assert verdict.no_metadata
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        "demo_pkg-1.0-py3-none-any;touch${IFS}pwned.whl",
+        "demo_pkg-1.0-py3-none-any$(id).whl",
+        "demo_pkg-1.0-py3-none-any*.whl",
+        "demo_pkg-1.0-py3-none-any[x].whl",
+        "demo_pkg-1.0-py3-none-any x.whl",
+    ],
+)
+def test_parameters_taken_from_a_file_name_pass_the_param_check(
+    project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str], crafted: str
+) -> None:
+    # {ARCHIVE} may reach a shell through an inspection (`sh -c "unzip {ARCHIVE}"`): a file
+    # name that the wheel-name grammar lets through must still not carry shell or glob syntax.
+    wheel = project.signed_wheel(tmp_path, "demo-pkg", "1.0", FILES)
+    renamed = wheel.rename(tmp_path / crafted)
+    assert _cli(str(renamed), "--layout-key", str(project.owner.public_path)) == 1
+    err = capsys.readouterr().err
+    assert crafted in err and "ARCHIVE" in err

@@ -13,7 +13,7 @@ import pytest
 
 from intoto_pip.errors import RuleError, VerificationError
 from intoto_pip.models.layout import Inspection
-from intoto_pip.verify import inspections
+from intoto_pip.verify import descendants, inspections
 from intoto_pip.verify.inspections import (
     InspectionOptions,
     minimal_environment,
@@ -92,15 +92,10 @@ def test_environment_is_minimal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     link = run_inspection(Inspection(name="env", run=("env",)), options(tmp_path))
     names = {line.split("=", 1)[0] for line in str(link.byproducts["stdout"]).splitlines()}
     assert "PATH" in names
-    assert names <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "PWD", "SHLVL", "_"}
-    assert minimal_environment(tmp_path).keys() <= {
-        "PATH",
-        "LANG",
-        "LC_ALL",
-        "LC_CTYPE",
-        "TZ",
-        "SYSTEMROOT",
-    }
+    kept = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT"}
+    python_safety = {"PYTHONSAFEPATH", "PYTHONNOUSERSITE"}
+    assert names <= kept | python_safety | {"PWD", "SHLVL", "_"}
+    assert minimal_environment(tmp_path).keys() <= kept | python_safety
 
 
 def test_path_is_sanitised(tmp_path: Path) -> None:
@@ -211,3 +206,87 @@ def test_an_interrupted_start_kills_the_child_it_made(
     assert len(killed) == 1
     with pytest.raises(ProcessLookupError):
         os.kill(killed[0], 0)  # killed and reaped
+
+
+def test_a_module_planted_in_the_sandbox_never_shadows_the_standard_library(
+    tmp_path: Path,
+) -> None:
+    # `python3 -m compileall .` in the folder being verified must import the real compileall,
+    # not one the archive put there (PYTHONSAFEPATH=1: the working folder is not on sys.path).
+    box = tmp_path / "box"
+    box.mkdir()
+    marker = tmp_path / "planted-module-ran"
+    (box / "compileall.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    link = run_inspection(
+        Inspection(name="compile", run=("python3", "-m", "compileall", "-q", ".")), options(box)
+    )
+    assert not marker.exists()
+    assert link.byproducts["return-value"] == 0
+
+
+def test_inspections_see_no_user_site(tmp_path: Path) -> None:
+    env = minimal_environment(tmp_path)
+    assert env["PYTHONSAFEPATH"] == "1" and env["PYTHONNOUSERSITE"] == "1"
+    link = run_inspection(
+        Inspection(
+            name="flags",
+            run=("python3", "-c", "import sys; print(sys.flags.safe_path, sys.flags.no_user_site)"),
+        ),
+        options(tmp_path),
+    )
+    assert str(link.byproducts["stdout"]).split() == ["True", "1"]
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, state Z, has ended)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+_ESCAPE = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    child = os.fork()
+    if child == 0:
+        os.execvp("sleep", ["sleep", "300"])
+    with open(sys.argv[1], "w") as out:
+        out.write(str(child))
+    os._exit(0)
+os.wait()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_an_inspection_leaves_no_process_behind_even_one_that_left_its_session(
+    tmp_path: Path,
+) -> None:
+    box = tmp_path / "box"
+    box.mkdir()
+    pid_file = tmp_path / "escaped.pid"
+    escape = Inspection(name="escape", run=("python3", "-c", _ESCAPE, str(pid_file)))
+    shell_escape = sh(f"setsid sleep 301 & echo $! > {pid_file}.sh", name="setsid")
+    try:
+        run_inspection(escape, options(box))
+        run_inspection(shell_escape, options(box))
+        pids = [int(pid_file.read_text()), int(Path(f"{pid_file}.sh").read_text())]
+        assert [pid for pid in pids if _alive(pid)] == []
+    finally:
+        for path in (pid_file, Path(f"{pid_file}.sh")):
+            if path.exists() and _alive(int(path.read_text())):
+                os.kill(int(path.read_text()), 9)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killing_leftovers_spares_the_processes_started_before(tmp_path: Path) -> None:
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        run_inspection(sh("setsid sleep 302 &"), options(tmp_path))
+        assert bystander.poll() is None
+        assert descendants.subreaper_state() in (None, False)
+    finally:
+        bystander.kill()
+        bystander.wait()

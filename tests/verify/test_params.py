@@ -7,7 +7,7 @@ import pytest
 from intoto_pip.errors import InputError, MetadataError, VerificationError
 from intoto_pip.models.layout import Layout
 from intoto_pip.models.rules import MatchRule, rule_to_str
-from intoto_pip.verify.params import parse_param_args, substitute, substitute_layout
+from intoto_pip.verify.params import check_param, parse_param_args, substitute, substitute_layout
 from tests.verify.builders import inspection, layout, step
 
 PARAMS = {"NAME": "demo", "VERSION": "1.0", "EMPTY": ""}
@@ -66,6 +66,11 @@ def test_parse_param_args() -> None:
         ("C=ab]", "']'"),
         ("UP=../etc", "'..'"),
         ("NUL=a\x00b", "NUL"),
+        # An inspection may hand a value to a shell (`sh -c "unzip {ARCHIVE}"`).
+        *((f"SH=a{char}b", f"{char!r} (a shell metacharacter)") for char in ";&|`$<>()'\"\\"),
+        ("SPACE=a b", "whitespace"),
+        ("LINE=a\nb", "whitespace"),
+        ("ESC=a\x1bb", "control character"),
     ],
 )
 def test_param_values_refused(arg: str, fragment: str) -> None:
@@ -73,6 +78,12 @@ def test_param_values_refused(arg: str, fragment: str) -> None:
         parse_param_args([arg])
     assert fragment in str(caught.value)
     assert caught.value.exit_code == 2
+
+
+def test_ordinary_values_pass() -> None:
+    values = ["demo_pkg-1.0+local.2-py3-none-any.whl", "1!2.0rc1", "Demo.Pkg", "a=b,c:d@e%f~g"]
+    for value in values:
+        check_param("V", value)
 
 
 def test_repeated_param_refused() -> None:
@@ -136,3 +147,10 @@ def test_missing_parameter_names_the_field() -> None:
     assert str(caught.value) == (
         "step 'build' expected_products[0]: no value for parameter {X} (use --param)"
     )
+
+
+def test_the_interpreter_path_may_hold_a_space() -> None:
+    value = Layout.from_dict(layout([step("build", ["alice"])], functionaries=["alice"]))
+    substitute_layout(value, {"PYTHON": "/Program Files/Python/python"})
+    with pytest.raises(InputError, match="whitespace"):
+        substitute_layout(value, {"OTHER": "/Program Files/Python/python"})

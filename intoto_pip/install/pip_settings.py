@@ -1,0 +1,168 @@
+"""Which of pip's own settings (environment variables, configuration files) reach the resolver.
+
+pip reads ``PIP_*`` environment variables and ``pip.conf`` files (global, user, site, and
+``PIP_CONFIG_FILE``) that the user never handed to intoto-pip: ``PIP_CONSTRAINT`` would pin an
+sdist URL the command line refuses, ``PIP_NO_BINARY`` would make pip build one. So pip runs
+with ``--isolated``, ``PIP_CONFIG_FILE`` set to the null device and no ``PIP_*`` variable, and
+the settings below, read here through pip itself (``pip config list``, so every file pip would
+read is read), are passed back on its command line. They only say where to look and how to
+connect; none makes pip build or run anything:
+
+    index-url, extra-index-url, find-links, no-index, trusted-host, cert, client-cert, proxy,
+    timeout (default-timeout), retries, cache-dir, no-cache-dir
+
+Everything else (constraint, requirement, no-binary, only-binary, pre, editable, src,
+config-settings, no-build-isolation, use-pep517, keyring-provider, ...) is left out and reported
+as ignored, except a few that only change pip's own output, which are left out silently.
+Sections apply as pip applies them to ``pip install``: ``[global]``, then ``[install]``, then
+the environment.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from intoto_pip.errors import InstallError
+
+CONFIG_TIMEOUT = 120.0
+# pip's option (config key) -> how it is passed back: "value", "values" (space-separated,
+# repeatable), or "flag" (a boolean written as 1/true/yes/on).
+TAKEN: Mapping[str, str] = {
+    "index-url": "value",
+    "extra-index-url": "values",
+    "find-links": "values",
+    "no-index": "flag",
+    "trusted-host": "values",
+    "cert": "value",
+    "client-cert": "value",
+    "proxy": "value",
+    "timeout": "value",
+    "retries": "value",
+    "cache-dir": "value",
+    "no-cache-dir": "flag",
+}
+_ALIASES = {"default-timeout": "timeout"}
+# Only pip's own output, or where the files read here are (PIP_CONFIG_FILE): nothing to
+# report when they are left out.
+_SILENT = frozenset(
+    {
+        *("disable-pip-version-check", "no-color", "progress-bar", "no-input", "quiet"),
+        *("verbose", "root-user-action", "no-python-version-warning", "require-virtualenv"),
+        *("isolated", "config-file"),
+    }
+)
+_MERGED_BY_CALLER = frozenset({"index-url", "extra-index-url", "find-links"})
+_SECTIONS = ("global", "install", ":env:")  # pip install's order: a later one wins
+_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipSetting:
+    """One setting pip would have read: its option name, value and where it came from."""
+
+    name: str
+    value: str
+    origin: str  # "environment PIP_INDEX_URL", or "configuration [global]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipSettings:
+    taken: tuple[PipSetting, ...] = ()
+    ignored: tuple[PipSetting, ...] = ()
+
+    def value(self, name: str) -> str | None:
+        return next((s.value for s in self.taken if s.name == name), None)
+
+    def values(self, name: str) -> tuple[str, ...]:
+        return tuple(word for s in self.taken if s.name == name for word in s.value.split())
+
+    def arguments(self) -> list[str]:
+        """The taken settings as pip options, but for the index and find-links locations,
+        which the caller merges with intoto-pip's own command line."""
+        args: list[str] = []
+        for setting in self.taken:
+            kind = TAKEN[setting.name]
+            if setting.name in _MERGED_BY_CALLER:
+                continue
+            if kind == "flag":
+                args += [f"--{setting.name}"] if _is_true(setting.value) else []
+            elif kind == "value":
+                args += [f"--{setting.name}", setting.value]
+            else:
+                for word in setting.value.split():
+                    args += [f"--{setting.name}", word]
+        return args
+
+
+def _is_true(value: str) -> bool:
+    return value.strip().lower() in _TRUE
+
+
+def isolated_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environ`` without anything pip would read as a setting; its config files off."""
+    source = os.environ if environ is None else environ
+    env = {k: v for k, v in source.items() if not k.upper().startswith(("PIP_", "_PIP_"))}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"  # ours: no network call of pip's own
+    return env
+
+
+def read_pip_settings(
+    python: Path | None = None, environ: Mapping[str, str] | None = None
+) -> PipSettings:
+    """Ask pip which settings its environment and files hold; sort them into taken/ignored."""
+    command = [sys.executable, "-I", "-m", "pip"]
+    if python is not None and Path(python) != Path(sys.executable):
+        command += ["--python", str(python)]  # its site config is the target's
+    try:
+        done = subprocess.run(
+            [*command, "config", "list"],
+            capture_output=True,
+            timeout=CONFIG_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ if environ is None else environ),
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"cannot run pip to read its configuration: {exc}") from exc
+    if done.returncode != 0:
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        raise InstallError(f"pip could not read its configuration: {last}")
+    return sort_settings(done.stdout.decode(errors="replace"))
+
+
+def sort_settings(listing: str) -> PipSettings:
+    """Sort ``pip config list`` output into what is taken and what is ignored."""
+    chosen: dict[str, PipSetting] = {}
+    for section, given, value in _entries(listing):
+        where = f"environment PIP_{given.upper().replace('-', '_')}"
+        origin = where if section == ":env:" else f"configuration [{section}]"
+        name = _ALIASES.get(given, given)
+        chosen[name] = PipSetting(name=name, value=value, origin=origin)
+    taken = tuple(s for name, s in chosen.items() if name in TAKEN)
+    ignored = tuple(s for name, s in chosen.items() if name not in TAKEN and name not in _SILENT)
+    return PipSettings(taken=taken, ignored=ignored)
+
+
+def _entries(listing: str) -> Iterator[tuple[str, str, str]]:
+    """(section, option, value) for the sections ``pip install`` reads, in its order."""
+    found: dict[str, list[tuple[str, str]]] = {section: [] for section in _SECTIONS}
+    for line in listing.splitlines():
+        key, sep, shown = line.partition("=")
+        # "global.index-url='...'", ":env:.index-url='...'": the section ends at the last dot.
+        section, dot, name = key.rpartition(".")
+        if not (sep and dot and name) or section not in found:
+            continue  # another command's section ([download], [wheel]) or not a setting
+        try:
+            value = ast.literal_eval(shown)  # pip prints the value's repr
+        except (ValueError, SyntaxError):
+            continue
+        found[section].append((name.replace("_", "-").lower(), str(value)))
+    for section in _SECTIONS:
+        for name, value in found[section]:
+            yield section, name, value
