@@ -28,7 +28,7 @@ from typing import Final
 
 from intoto_pip.backend.config import BuildConfig
 from intoto_pip.backend.recorder import SDIST_INTOTO_DIR
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.errors import InputError
 from intoto_pip.produce.attach import link_step, parse_layout, read_links
 from intoto_pip.store import read_user_file
@@ -79,7 +79,7 @@ def _first_file(*candidates: Path) -> Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
-def check_layout(data: bytes, *, where: str, step: str, key: PublicKey | None) -> list[str]:
+def check_layout(data: bytes, *, where: str, step: str, key: VerificationKey | None) -> list[str]:
     """Parse the layout; InputError when the step or key cannot fit it; warnings as text."""
     layout = parse_layout(data, where=where)
     found = layout.step(step)

@@ -11,7 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from intoto_pip.crypto.keys import PublicKey
+    from intoto_pip.crypto.keys import VerificationKey
     from intoto_pip.models.publisher import PublisherPin
     from intoto_pip.verify.policy import Policy
     from intoto_pip.verify.provenance_policy import ProvenanceOptions
@@ -84,7 +84,7 @@ def _add_provenance_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def layout_keys(args: argparse.Namespace) -> tuple[PublicKey, ...]:
+def layout_keys(args: argparse.Namespace) -> tuple[VerificationKey, ...]:
     from pathlib import Path
 
     from intoto_pip.crypto.keys import load_public_key

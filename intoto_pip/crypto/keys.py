@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 
 from intoto_pip.crypto import signing
 from intoto_pip.crypto.canonical import encode_canonical
+from intoto_pip.crypto.gpg_keys import GpgKey
 from intoto_pip.errors import InputError, KeyLoadError, MetadataError
 
 # securesystemslib before 0.2x put this list into the hashed key dict; old keyids need it.
@@ -125,12 +127,7 @@ class PublicKey:
     @cached_property
     def material(self) -> bytes:
         """The key material alone, independent of PEM layout, scheme and keyid."""
-        key = self._crypto_key()
-        if isinstance(key, ed25519.Ed25519PublicKey):
-            raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            return b"ed25519:" + raw
-        spki = serialization.PublicFormat.SubjectPublicKeyInfo
-        return b"spki:" + key.public_bytes(serialization.Encoding.DER, spki)
+        return signing.material_of(self._crypto_key())
 
     def to_keydict(self) -> dict[str, Any]:
         """The key dict in-toto 3.x writes into a layout's ``keys`` (inner keyid included)."""
@@ -141,6 +138,24 @@ class PublicKey:
     def verify(self, signature: bytes, data: bytes) -> bool:
         """Whether ``signature`` is valid over ``data``; never raises for a bad signature."""
         return signing.verify_raw(self._crypto_key(), self.scheme, signature, data)
+
+    def accepts(self, keyid: str) -> bool:
+        """Whether a signature entry naming ``keyid`` is meant for this key."""
+        return keyid in (self.keyid, self.legacy_keyid)
+
+    def verify_entry(
+        self,
+        keyid: str,
+        signature: bytes,
+        other_headers: bytes | None,
+        data: bytes,
+        now: datetime | None = None,
+    ) -> bool:
+        """Whether a signature entry is valid by this key (a GPG entry never is)."""
+        del now  # these keys do not expire
+        if other_headers is not None or not self.accepts(keyid):
+            return False
+        return self.verify(signature, data)
 
     @classmethod
     def from_keydict(cls, value: object, *, where: str) -> PublicKey:
@@ -168,6 +183,17 @@ class PublicKey:
 
     def _crypto_key(self) -> PublicKeyTypes:
         return _crypto_public_key(self.keytype, self.scheme, self.public)
+
+
+# Any key that may sign in-toto metadata: a PEM-born key or a GPG key.
+VerificationKey = PublicKey | GpgKey
+
+
+def key_from_keydict(value: object, *, where: str) -> VerificationKey:
+    """Parse a key dict of either kind: GPG dicts have ``type``, the others ``keytype``."""
+    if isinstance(value, dict) and "keytype" not in value and "method" in value:
+        return GpgKey.from_keydict(value, where=where)
+    return PublicKey.from_keydict(value, where=where)
 
 
 def _json_type(value: object) -> str:
@@ -256,9 +282,11 @@ class Signer(Protocol):
     """Anything that signs bytes with one key and tells which public key checks it."""
 
     @property
-    def public_key(self) -> PublicKey: ...
+    def public_key(self) -> VerificationKey: ...
 
-    def sign(self, data: bytes) -> bytes: ...
+    def sign(self, data: bytes) -> bytes:
+        """The raw signature; for a GPG key, the detached OpenPGP signature packet."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,7 +300,7 @@ class PrivateKeySigner:
         return signing.sign_raw(self.private_key, self.public_key.scheme, data)
 
 
-def signer_from_private_key(key: PrivateKeyTypes, *, source: str = "in memory") -> Signer:
+def signer_from_private_key(key: PrivateKeyTypes, *, source: str = "in memory") -> PrivateKeySigner:
     """Wrap a `cryptography` private key; KeyLoadError if its type is not supported."""
     return PrivateKeySigner(private_key=key, public_key=_public_key_of(key.public_key(), source))
 
@@ -300,7 +328,7 @@ def _load_private_key(data: bytes, password: str | None, source: str) -> Private
         raise KeyLoadError(f"key {source}: unsupported key type ({exc})") from exc
 
 
-def load_signer(path: Path, password: str | None = None) -> Signer:
+def load_signer(path: Path, password: str | None = None) -> PrivateKeySigner:
     """Load a PEM private key file (PKCS#8, traditional RSA or SEC1 EC) as a ``Signer``."""
     data = _read_key_file(path)
     if b"PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
@@ -59,6 +59,15 @@ def default_scheme(key: PublicKeyTypes) -> str | None:
     if isinstance(key, ec.EllipticCurvePublicKey):
         return CURVE_SCHEME.get(key.curve.name)
     return None
+
+
+def material_of(key: PublicKeyTypes) -> bytes:
+    """The key material alone, whatever format carried it (PEM or OpenPGP) and its scheme."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return b"ed25519:" + raw
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    return b"spki:" + key.public_bytes(serialization.Encoding.DER, spki)
 
 
 def verify_raw(key: PublicKeyTypes, scheme: str, signature: bytes, data: bytes) -> bool:

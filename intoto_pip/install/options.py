@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.install.fetch import Progress
 from intoto_pip.install.resolve import ResolveOptions
 from intoto_pip.verify.policy import Policy
@@ -23,7 +23,7 @@ class InstallOptions:
     target_dir: Path | None = None
     prefix: Path | None = None
     dry_run: bool = False
-    layout_keys: tuple[PublicKey, ...] = ()
+    layout_keys: tuple[VerificationKey, ...] = ()
     policy: Policy = field(default_factory=Policy)
     inspection_timeout: float = 60.0
     break_system_packages: bool = False

@@ -14,11 +14,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from intoto_pip.crypto.canonical import encode_canonical
-from intoto_pip.crypto.keys import PublicKey, Signer
-from intoto_pip.errors import MetadataError
+from intoto_pip.crypto.gpg_keyring import signature_entry
+from intoto_pip.crypto.gpg_keys import GpgExpiredError, GpgKey
+from intoto_pip.crypto.keys import Signer, VerificationKey
+from intoto_pip.errors import InputError, MetadataError
 from intoto_pip.models._indented_json import dumps_indented
 from intoto_pip.models.strict_json import loads_strict
 
@@ -27,6 +30,7 @@ PAYLOAD_TYPE: Final = "application/vnd.in-toto+json"
 _CLASSIC_MEMBERS: Final = frozenset({"signed", "signatures"})
 _DSSE_MEMBERS: Final = frozenset({"payload", "payloadType", "signatures"})
 _SIGNATURE_MEMBERS: Final = frozenset({"keyid", "sig"})
+_GPG_SIGNATURE_MEMBERS: Final = frozenset({"keyid", "other_headers", "signature"})
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _KEYID = re.compile(r"[0-9a-fA-F]+")
 _STANDARD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -35,10 +39,15 @@ _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 @dataclass(frozen=True)
 class Signature:
-    """One signature entry: the signer's keyid and the raw signature bytes."""
+    """One signature entry: the signer's keyid and the raw signature bytes.
+
+    A GPG entry (Metablock only) also has ``other_headers``, the OpenPGP hashed part; it is
+    written as ``{keyid, other_headers, signature}`` as the reference writes it.
+    """
 
     keyid: str
     sig: bytes
+    other_headers: bytes | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,9 +97,26 @@ def _decode_b64(text: str) -> bytes | None:
     return data if encode(data).decode("ascii") == text else None
 
 
+def _parse_gpg_signature(value: dict[str, Any], where: str) -> Signature:
+    _check_members(value, _GPG_SIGNATURE_MEMBERS, f"{where}: ")
+    keyid = value["keyid"]
+    if not isinstance(keyid, str) or not _KEYID.fullmatch(keyid):
+        raise MetadataError(f"{where}.keyid: expected a hex string, got {_json_type(keyid)}")
+    parts = []
+    for name in ("other_headers", "signature"):
+        text = value[name]
+        raw = _decode_hex(text) if isinstance(text, str) else None
+        if not raw:
+            raise MetadataError(f"{where}.{name}: not a non-empty hex string")
+        parts.append(raw)
+    return Signature(keyid=keyid, sig=parts[1], other_headers=parts[0])
+
+
 def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
     if not isinstance(value, dict):
         raise MetadataError(f"{where}: expected an object, got {_json_type(value)}")
+    if not dsse and "sig" not in value and "other_headers" in value:
+        return _parse_gpg_signature(value, where)
     _check_members(value, _SIGNATURE_MEMBERS, f"{where}: ")
     keyid, sig = value["keyid"], value["sig"]
     if not isinstance(keyid, str) or not _KEYID.fullmatch(keyid):
@@ -172,21 +198,45 @@ def parse_envelope(data: bytes, *, what: str) -> Envelope:
         raise MetadataError(f"{what}: {exc}") from exc
 
 
-def verified_keys(envelope: Envelope, keys: Sequence[PublicKey]) -> list[PublicKey]:
+def _signed_by(
+    envelope: Envelope, key: VerificationKey, now: datetime | None
+) -> bool | GpgExpiredError:
+    """Whether an entry of ``key`` verifies; the expiry if one did but the key had expired."""
+    expired: GpgExpiredError | None = None
+    for sig in envelope.signatures:
+        if not key.accepts(sig.keyid):
+            continue
+        try:
+            if key.verify_entry(sig.keyid, sig.sig, sig.other_headers, envelope.signed_bytes, now):
+                return True
+        except GpgExpiredError as exc:
+            expired = expired or exc
+    return expired or False
+
+
+def verified_keys(
+    envelope: Envelope,
+    keys: Sequence[VerificationKey],
+    *,
+    now: datetime | None = None,
+    strict_expiry: bool = False,
+) -> list[VerificationKey]:
     """The keys, in the given order and each once, with a valid signature in ``envelope``.
 
-    Every entry whose keyid names the key is tried, so a bogus entry listed first cannot
-    hide a good one; repeated entries cannot make a key count twice.
+    Every entry whose keyid names the key (or, for GPG, one of its subkeys) is tried, so a
+    bogus entry listed first cannot hide a good one; repeated entries cannot make a key count
+    twice. A GPG key that had expired at ``now`` (default: the current time) does not count;
+    with ``strict_expiry`` its ``GpgExpiredError`` is raised instead, naming the date.
     """
-    found: list[PublicKey] = []
+    found: list[VerificationKey] = []
     for key in keys:
         if key in found:
             continue
-        keyids = (key.keyid, key.legacy_keyid)
-        if any(
-            sig.keyid in keyids and key.verify(sig.sig, envelope.signed_bytes)
-            for sig in envelope.signatures
-        ):
+        result = _signed_by(envelope, key, now)
+        if isinstance(result, GpgExpiredError):
+            if strict_expiry:
+                raise result
+        elif result:
             found.append(key)
     return found
 
@@ -206,9 +256,18 @@ def _replace_signatures(
     result = list(existing)
     for signer in signers:
         key = signer.public_key
-        result = [sig for sig in result if sig.keyid not in (key.keyid, key.legacy_keyid)]
-        result.append(Signature(keyid=key.keyid, sig=signer.sign(signed_bytes)))
+        result = [sig for sig in result if not key.accepts(sig.keyid)]
+        result.append(_new_signature(signer, signed_bytes))
     return tuple(result)
+
+
+def _new_signature(signer: Signer, signed_bytes: bytes) -> Signature:
+    raw = signer.sign(signed_bytes)
+    if not isinstance(signer.public_key, GpgKey):
+        return Signature(keyid=signer.public_key.keyid, sig=raw)
+    # A GPG signer hands back an OpenPGP signature packet; its issuer may be a subkey.
+    entry = signature_entry(raw, where="gpg signature")
+    return Signature(keyid=entry.keyid, sig=entry.signature, other_headers=entry.other_headers)
 
 
 def sign_payload(payload: Mapping[str, Any], signers: Sequence[Signer], *, dsse: bool) -> Envelope:
@@ -232,6 +291,8 @@ def sign_payload(payload: Mapping[str, Any], signers: Sequence[Signer], *, dsse:
 
 def add_signatures(envelope: Envelope, signers: Sequence[Signer]) -> Envelope:
     """Add each signer's signature, replacing any earlier one by the same key."""
+    if envelope.kind == "dsse" and any(isinstance(s.public_key, GpgKey) for s in signers):
+        raise InputError("GPG signatures go into Metablock envelopes only: leave out --use-dsse")
     signatures = _replace_signatures(envelope.signatures, signers, envelope.signed_bytes)
     return Envelope(
         kind=envelope.kind,
@@ -240,6 +301,16 @@ def add_signatures(envelope: Envelope, signers: Sequence[Signer]) -> Envelope:
         signatures=signatures,
         raw_payload=envelope.raw_payload,
     )
+
+
+def _classic_signature(sig: Signature) -> dict[str, str]:
+    if sig.other_headers is None:
+        return {"keyid": sig.keyid, "sig": sig.sig.hex()}
+    return {
+        "keyid": sig.keyid,
+        "other_headers": sig.other_headers.hex(),
+        "signature": sig.sig.hex(),
+    }
 
 
 def dump_envelope(envelope: Envelope) -> bytes:
@@ -255,7 +326,7 @@ def dump_envelope(envelope: Envelope) -> bytes:
         }
         return json.dumps(document, sort_keys=True).encode("utf-8")
     document = {
-        "signatures": [{"keyid": s.keyid, "sig": s.sig.hex()} for s in envelope.signatures],
+        "signatures": [_classic_signature(s) for s in envelope.signatures],
         "signed": envelope.payload,
     }
     return dumps_indented(document).encode("utf-8")

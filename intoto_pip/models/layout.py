@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import VerificationKey, key_from_keydict
 from intoto_pip.errors import MetadataError
 from intoto_pip.models.fields import (
     check_members,
@@ -128,11 +128,11 @@ class Inspection:
         }
 
 
-def _parse_keys(value: object, where: str) -> dict[str, PublicKey]:
+def _parse_keys(value: object, where: str) -> dict[str, VerificationKey]:
     obj = expect_object(value, where)
-    keys: dict[str, PublicKey] = {}
+    keys: dict[str, VerificationKey] = {}
     for keyid, keydict in obj.items():
-        key = PublicKey.from_keydict(keydict, where=f"{where}[{keyid[:16]!r}]")
+        key = key_from_keydict(keydict, where=f"{where}[{keyid[:16]!r}]")
         # keyids are recomputed: a layout cannot name a key by someone else's id.
         if keyid not in (key.keyid, key.legacy_keyid):
             raise MetadataError(f"{where}[{keyid[:16]!r}]: keyid does not match the key it names")
@@ -144,7 +144,7 @@ def _parse_keys(value: object, where: str) -> dict[str, PublicKey]:
 class Layout:
     steps: tuple[Step, ...]
     inspect: tuple[Inspection, ...] = ()
-    keys: Mapping[str, PublicKey] = field(default_factory=dict)
+    keys: Mapping[str, VerificationKey] = field(default_factory=dict)
     expires: datetime
     readme: str = ""
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from intoto_pip.crypto.keys import PublicKey, Signer
+from intoto_pip.crypto.keys import Signer, VerificationKey
 from intoto_pip.errors import InputError, MetadataError, SignatureError
 from intoto_pip.models.envelope import (
     Envelope,
@@ -63,7 +63,7 @@ def sign_file(
     return output
 
 
-def verify_file(path: Path, keys: Sequence[PublicKey]) -> None:
+def verify_file(path: Path, keys: Sequence[VerificationKey]) -> None:
     """Raise SignatureError unless every key in ``keys`` has a valid signature on ``path``."""
     if not keys:
         raise InputError("verifying needs at least one public key")

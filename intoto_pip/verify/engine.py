@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.errors import RuleError, SignatureError, VerificationError
 from intoto_pip.models.envelope import Envelope, verified_keys
 from intoto_pip.models.layout import Inspection, Layout, Step, format_expires
@@ -51,7 +51,7 @@ class _Context:
 def verify_layout(
     envelope: Envelope,
     *,
-    layout_keys: Sequence[PublicKey],
+    layout_keys: Sequence[VerificationKey],
     links: LinkSource,
     params: Mapping[str, str] | None,
     run_inspection: InspectionRunner | None,
@@ -70,7 +70,7 @@ def verify_layout(
 
 def _verify(
     envelope: Envelope,
-    layout_keys: Sequence[PublicKey],
+    layout_keys: Sequence[VerificationKey],
     params: Mapping[str, str] | None,
     context: _Context,
 ) -> VerificationResult:
@@ -103,12 +103,15 @@ def _what(context: _Context) -> str:
 
 
 def _check_layout_signatures(
-    envelope: Envelope, layout_keys: Sequence[PublicKey], context: _Context
-) -> list[PublicKey]:
+    envelope: Envelope, layout_keys: Sequence[VerificationKey], context: _Context
+) -> list[VerificationKey]:
     what = _what(context)
     if not layout_keys:
         raise SignatureError(f"{what}: no key to verify it with (give at least one layout key)")
-    signers = verified_keys(envelope, layout_keys)
+    try:
+        signers = verified_keys(envelope, layout_keys, now=context.now, strict_expiry=True)
+    except SignatureError as exc:  # a GPG layout key that has expired, with its date
+        raise SignatureError(f"{what}: {exc}") from exc
     for key in layout_keys:
         if key not in signers:
             raise SignatureError(f"{what}: no valid signature by key {key.keyid}")

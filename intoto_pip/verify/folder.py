@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.errors import MetadataError
 from intoto_pip.models.envelope import Envelope, parse_envelope
 from intoto_pip.models.layout import Inspection
@@ -27,7 +27,7 @@ from intoto_pip.verify.result import VerificationResult
 @dataclass(frozen=True, kw_only=True)
 class FolderOptions:
     layout_path: Path
-    layout_keys: tuple[PublicKey, ...]
+    layout_keys: tuple[VerificationKey, ...]
     link_dir: Path = Path(".")
     params: Mapping[str, str] | None = None  # None: no substitution (the reference's default)
     inspection_timeout: float = DEFAULT_TIMEOUT

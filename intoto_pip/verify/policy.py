@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from intoto_pip.archives.names import canonical_name
-from intoto_pip.crypto.keys import PublicKey, load_public_key, public_key_from_pem
+from intoto_pip.crypto.keys import (
+    PublicKey,
+    VerificationKey,
+    load_public_key,
+    public_key_from_pem,
+)
 from intoto_pip.errors import InputError, KeyLoadError
 from intoto_pip.models.publisher import PublisherPin, publisher_from_table
 from intoto_pip.store import read_user_file
@@ -50,7 +55,7 @@ class Trust:
     and a pinned publisher (PEP 740); ``source`` says where they were named (``--layout-key``
     or the policy file)."""
 
-    layout_keys: tuple[PublicKey, ...]
+    layout_keys: tuple[VerificationKey, ...]
     layout: Path | None = None
     source: str = "--layout-key"
     publisher: PublisherPin | None = None
@@ -65,7 +70,7 @@ class Policy:
     # --publisher pins: by PEP 503 name, and the one for every other project ("" key).
     publishers: Mapping[str, PublisherPin] = field(default_factory=dict)
 
-    def trust_for(self, name: str, cli_keys: tuple[PublicKey, ...]) -> Trust:
+    def trust_for(self, name: str, cli_keys: tuple[VerificationKey, ...]) -> Trust:
         """The policy's entry for ``name``, or the ``--layout-key`` keys; with the pin of
         ``--publisher NAME=...`` (or of an unnamed ``--publisher``) when one applies."""
         key = canonical_name(name)

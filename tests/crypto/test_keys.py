@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 from intoto_pip.crypto.keys import (
     PrivateKeySigner,
     PublicKey,
-    Signer,
     generate_private_key_pem,
     load_public_key,
     load_signer,
@@ -458,7 +457,7 @@ def test_material_differs_between_keys(keys: Keys) -> None:
 
 @pytest.mark.parametrize("name", ["ed25519", "rsa", "p256", "p384", "p521"])
 def test_sign_verify_roundtrip_and_refusals(keys: Keys, name: str) -> None:
-    signer: Signer = signer_from_private_key(getattr(keys, name))
+    signer = signer_from_private_key(getattr(keys, name))
     key = signer.public_key
     data = b'{"_type":"link"}'
     signature = signer.sign(data)

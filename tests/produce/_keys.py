@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from intoto_pip.crypto.keys import PublicKey, Signer, generate_private_key_pem, load_signer
+from intoto_pip.crypto.keys import (
+    PrivateKeySigner,
+    PublicKey,
+    generate_private_key_pem,
+    load_signer,
+)
 
 KEY_TYPES = ("ed25519", "rsa", "ecdsa")
 
@@ -21,7 +26,7 @@ class KeyFiles:
     private: Path
     public: Path
 
-    def signer(self, password: str | None = None) -> Signer:
+    def signer(self, password: str | None = None) -> PrivateKeySigner:
         return load_signer(self.private, password)
 
     @property

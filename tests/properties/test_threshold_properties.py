@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fixtures.adversarial_cases.signatures import high_s_twin
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import PublicKey, VerificationKey
 from intoto_pip.errors import VerificationError
 from intoto_pip.models.envelope import Envelope, Signature, sign_payload, verified_keys
 from intoto_pip.verify.engine import verify_layout
@@ -35,7 +35,7 @@ def _same_key(one: PublicKey, other: PublicKey) -> bool:
     return (one.keytype, one.public.strip()) == (other.keytype, other.public.strip())
 
 
-def _distinct(found: list[PublicKey]) -> int:
+def _distinct(found: list[VerificationKey]) -> int:
     return len({key.material for key in found})
 
 

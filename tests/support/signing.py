@@ -14,7 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from intoto_pip.crypto.keys import PublicKey, Signer, generate_private_key_pem, load_signer
+from intoto_pip.crypto.keys import (
+    PrivateKeySigner,
+    PublicKey,
+    generate_private_key_pem,
+    load_signer,
+)
 from intoto_pip.models.envelope import dump_envelope, sign_payload
 from intoto_pip.models.layout import Inspection, Layout, Step
 from intoto_pip.models.link import Link
@@ -30,7 +35,7 @@ DEFAULT_PRODUCT_RULES: tuple[tuple[str, ...], ...] = (("CREATE", "*"),)
 class KeyPair:
     private_path: Path
     public_path: Path
-    signer: Signer
+    signer: PrivateKeySigner
 
     @property
     def public(self) -> PublicKey:

@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from intoto_pip.crypto.keys import PublicKey, Signer, signer_from_private_key
+from intoto_pip.crypto.keys import PrivateKeySigner, PublicKey, signer_from_private_key
 from intoto_pip.models.envelope import Envelope, dump_envelope, sign_payload
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Link
@@ -26,7 +26,7 @@ Hashes = dict[str, str]
 
 
 @functools.cache
-def signer(name: str) -> Signer:
+def signer(name: str) -> PrivateKeySigner:
     """One ed25519 key per name for the whole test run (``name`` only tells them apart)."""
     return signer_from_private_key(ed25519.Ed25519PrivateKey.generate(), source=name)
 
