@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from intoto_pip.crypto.gpg_keys import GpgExpiredError, GpgKey
 from intoto_pip.errors import MetadataError, RuleError, SignatureError
 from intoto_pip.models.envelope import Envelope, verified_keys
 from intoto_pip.models.layout import Layout, Step
@@ -68,29 +69,42 @@ def _check_one(
     # Parse first: a malformed file is refused outright, signed or not, as the reference does.
     link = _parse_payload(envelope, where)
     key = layout.keys[keyid]
-    if not verified_keys(envelope, [key]):
+    try:
+        signed = verified_keys(envelope, [key], strict_expiry=True)
+    except GpgExpiredError as exc:  # not counted, as the reference skips such a link
+        return RejectedLink(keyid=keyid, reason=f"{where}: {exc}")
+    if not signed:
         return RejectedLink(keyid=keyid, reason=f"{where}: no valid signature by key {keyid}")
     if link is not None and link.name != step.name:
         raise MetadataError(f"{where}: signed link name {link.name!r} is not step {step.name!r}")
     return SignedLink(keyid=keyid, envelope=envelope, link=link)
 
 
+def _file_keyids(layout: Layout, keyid: str) -> tuple[str, ...]:
+    """Keyids a link by ``keyid`` may be filed under: a GPG key's subkeys name theirs."""
+    key = layout.keys[keyid]
+    subkeys = key.subkeys if isinstance(key, GpgKey) else ()
+    return (keyid, *(sub.keyid for sub in subkeys))
+
+
 def load_step_links(layout: Layout, step: Step, source: LinkSource) -> StepLinks:
     """Load and check the links of ``step``; SignatureError if the threshold is not met."""
     keyids = tuple(dict.fromkeys(step.pubkeys))
-    envelopes = source.links_for(step.name, keyids)
+    filed = {keyid: _file_keyids(layout, keyid) for keyid in keyids}
+    envelopes = source.links_for(step.name, tuple(dict.fromkeys(sum(filed.values(), ()))))
     valid: list[SignedLink] = []
     missing: list[str] = []
     rejected: list[RejectedLink] = []
     for keyid in keyids:
-        envelope = envelopes.get(keyid)
-        if envelope is None:
+        present = [name for name in filed[keyid] if name in envelopes]
+        if not present:
             missing.append(keyid)
-            continue
-        checked = _check_one(layout, step, keyid, envelope, source.location(step.name, keyid))
-        if isinstance(checked, SignedLink):
-            valid.append(checked)
-        else:
+        for name in present:  # the first valid one counts for the key
+            location = source.location(step.name, name)
+            checked = _check_one(layout, step, keyid, envelopes[name], location)
+            if isinstance(checked, SignedLink):
+                valid.append(checked)
+                break
             rejected.append(checked)
     found = StepLinks(
         step=step, valid=tuple(valid), missing=tuple(missing), rejected=tuple(rejected)
