@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from intoto_pip.artifacts.collect import RecordOptions
-    from intoto_pip.crypto.keys import Signer
+    from intoto_pip.crypto.keys import Signer, VerificationKey
+    from intoto_pip.produce.gpg_signer import GpgOptions
 
 EXCLUDE_HELP = (
     "gitignore-style patterns of paths not to record; they replace the default list "
@@ -22,14 +23,88 @@ EXCLUDE_HELP = (
 )
 
 
-def add_signing_key(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+def add_signing_key(
+    parser: argparse.ArgumentParser, *, required: bool = True, gpg: bool = False
+) -> None:
+    """``--signing-key``; with ``gpg``, also ``-g/--gpg [KEYID]`` (then exactly one of them)."""
     parser.add_argument(
         "--signing-key",
-        required=required,
+        required=required and not gpg,
         metavar="PEM",
-        help="functionary's private key (PEM: PKCS#8, or traditional RSA / SEC1 EC)",
+        help="functionary's private key (PEM: PKCS#8, or traditional RSA / SEC1 EC)"
+        + ("; or give --gpg" if gpg else ""),
     )
     add_password(parser)
+    if gpg:
+        parser.add_argument(
+            "-g",
+            "--gpg",
+            nargs="?",
+            const=True,
+            metavar="KEYID",
+            help="sign with this GPG key (fingerprint or keyid) through gpg; --gpg alone: "
+            "gpg's default key",
+        )
+        add_gpg_home(parser)
+
+
+def add_gpg_home(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gpg-home",
+        metavar="DIR",
+        help="GnuPG home folder of the keyring (default: gpg's own, e.g. $GNUPGHOME)",
+    )
+
+
+def gpg_options(args: argparse.Namespace) -> GpgOptions:
+    from pathlib import Path
+
+    from intoto_pip.produce.gpg_signer import GpgOptions
+
+    home = getattr(args, "gpg_home", None)
+    return GpgOptions(home=Path(home) if home else None)
+
+
+def gpg_signers(args: argparse.Namespace) -> list[Signer]:
+    """Signers for ``--gpg KEYID...``; ``--gpg`` alone: gpg's default key."""
+    from intoto_pip.produce.gpg_signer import gpg_signer
+
+    keyids: list[str | None] = list(args.gpg) or [None]
+    return [gpg_signer(keyid, gpg_options(args)) for keyid in keyids]
+
+
+def verification_keys(args: argparse.Namespace) -> list[VerificationKey]:
+    """Public keys from ``-k PEM...`` or, exported from the keyring, ``--gpg KEYID...``."""
+    from pathlib import Path
+
+    from intoto_pip.crypto.keys import load_public_key
+    from intoto_pip.errors import InputError
+    from intoto_pip.produce.gpg_signer import export_keys
+
+    if args.gpg is None:
+        return [load_public_key(Path(key)) for key in args.key]
+    if not args.gpg:
+        raise InputError("verifying with --gpg needs the keyids: --gpg KEYID...")
+    return list(export_keys(args.gpg, gpg_options(args)))
+
+
+def step_signer(args: argparse.Namespace) -> Signer:
+    """The one signer of ``run`` and ``record``: --signing-key PEM or --gpg [KEYID]."""
+    from intoto_pip.errors import InputError
+    from intoto_pip.produce.gpg_signer import gpg_signer
+
+    if (args.gpg is None) == (args.signing_key is None):
+        raise InputError("give either --signing-key PEM or --gpg [KEYID], not both or neither")
+    if args.gpg is not None:
+        if getattr(args, "use_dsse", False):
+            raise InputError(
+                "GPG signatures go into Metablock envelopes only: leave out --use-dsse"
+            )
+        keyid = None if args.gpg is True else str(args.gpg)
+        return gpg_signer(keyid, gpg_options(args))
+    if args.gpg_home:
+        raise InputError("--gpg-home applies only with --gpg")
+    return load_signers(args, [args.signing_key])[0]
 
 
 def add_password(parser: argparse.ArgumentParser) -> None:

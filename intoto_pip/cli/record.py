@@ -59,7 +59,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     from intoto_pip.cli._common import add_verbosity
 
     parser.add_argument("-n", "--step-name", required=True, metavar="STEP", help="the step")
-    flags.add_signing_key(parser)
+    flags.add_signing_key(parser, gpg=True)
     flags.add_record_options(parser)
     flags.add_dsse(parser)
     add_verbosity(parser)
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         record_stop,
     )
 
-    signer = flags.load_signers(args, [args.signing_key])[0]
+    signer = flags.step_signer(args)
     record = flags.record_options(args)
     if args.record_action == "start":
         start = RecordStartOptions(

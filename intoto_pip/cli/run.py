@@ -9,6 +9,7 @@ EXAMPLE = """examples:
   intoto-pip run -n build --signing-key alice -m src -p dist -- python -m build
   intoto-pip run -n review --signing-key bob -m document.pdf -x
   intoto-pip run -n tag --signing-key alice -p . --use-dsse -- git tag v1.0
+  intoto-pip run -n build --gpg 3BF8135765A07E21BD12BF89A5627F6BF439F3C2 -p dist -- make
 
 The link is written to DIR/<step>.<keyid[:8]>.link (DIR: -d, default the working folder).
 The exit status is the wrapped command's; 1 if it could not run or timed out (no link is
@@ -29,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-n", "--step-name", required=True, metavar="STEP", help="the step's name")
-    flags.add_signing_key(p)
+    flags.add_signing_key(p, gpg=True)
     p.add_argument(
         "-m",
         "--materials",
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no command given: put it after --, or give -x/--no-command")
     if args.run_timeout < 0:
         raise InputError("--run-timeout must be 0 (no limit) or more")
-    signer = flags.load_signers(args, [args.signing_key])[0]
+    signer = flags.step_signer(args)
     options = RunOptions(
         step=args.step_name,
         materials=tuple(args.materials),

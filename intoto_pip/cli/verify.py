@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from intoto_pip.crypto.keys import VerificationKey
     from intoto_pip.verify.archive import ArchiveVerdict, ArchiveVerifyRequest
     from intoto_pip.verify.folder import FolderOptions
     from intoto_pip.verify.policy import Policy, Trust
@@ -21,6 +22,7 @@ examples:
   intoto-pip verify dist/pkg-1.0-py3-none-any.whl --layout-key owner.pub
   intoto-pip verify pypi_attestations-0.0.19.tar.gz \\
       --publisher github:trailofbits/pypi-attestations@release.yml
+  intoto-pip verify -l root.layout --gpg 3BF8135765A07E21BD12BF89A5627F6BF439F3C2
 
 exit codes: 0 verified, 1 not verified, 2 usage error or unreadable key/layout file
 """
@@ -42,8 +44,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("archives", nargs="*", metavar="ARCHIVE", help="wheel or sdist files to verify")
     p.add_argument("-l", "--layout", metavar="FILE", help="folder mode: the signed root layout")
-    p.add_argument("-g", "--gpg", nargs="+", metavar="ID", help=argparse.SUPPRESS)
-    p.add_argument("--gpg-home", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument(
+        "-g",
+        "--gpg",
+        nargs="+",
+        action="extend",
+        metavar="KEYID",
+        help="GPG layout keys, exported from the keyring with gpg (in-toto-verify's --gpg)",
+    )
+    p.add_argument(
+        "--gpg-home",
+        metavar="DIR",
+        help="GnuPG home folder for --gpg (default: gpg's own, e.g. $GNUPGHOME)",
+    )
     p.add_argument(
         "-d",
         "--link-dir",
@@ -69,8 +82,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     from intoto_pip.errors import InputError
 
-    if args.gpg or args.gpg_home:
-        raise InputError("GPG keys are not supported yet: give PEM public keys with --layout-key")
+    if args.gpg_home and not args.gpg:
+        raise InputError("--gpg-home applies only with --gpg KEYID...")
     if args.archives:
         return _run_archive_mode(args)
     return _run_folder_mode(args)
@@ -142,7 +155,7 @@ def _archive_request(args: argparse.Namespace, policy: Policy) -> ArchiveVerifyR
     if args.layout:
         raise InputError("give ARCHIVE files or --layout FILE, not both")
     timeout = _trust.inspection_timeout(args)
-    keys = _trust.layout_keys(args)
+    keys = _layout_keys(args)
     if not keys and not policy.projects and not policy.publishers:
         raise InputError(
             "give --layout-key or --publisher (or a policy naming the project's layout keys "
@@ -161,6 +174,15 @@ def _archive_request(args: argparse.Namespace, policy: Policy) -> ArchiveVerifyR
     )
 
 
+def _layout_keys(args: argparse.Namespace) -> tuple[VerificationKey, ...]:
+    """The --layout-key PEM keys, then the --gpg keys exported from the keyring."""
+    from intoto_pip.cli import _producer, _trust
+    from intoto_pip.produce.gpg_signer import export_keys
+
+    gpg_keys = export_keys(args.gpg, _producer.gpg_options(args)) if args.gpg else ()
+    return (*_trust.layout_keys(args), *gpg_keys)
+
+
 def _folder_options(args: argparse.Namespace) -> FolderOptions:
     from pathlib import Path
 
@@ -171,8 +193,10 @@ def _folder_options(args: argparse.Namespace) -> FolderOptions:
 
     if not args.layout:
         raise InputError("nothing to verify: give ARCHIVE files, or --layout FILE for a folder")
-    if not args.layout_keys:
-        raise InputError("give at least one --layout-key PEM (the layout owner's public key)")
+    if not args.layout_keys and not args.gpg:
+        raise InputError(
+            "give at least one --layout-key PEM or --gpg KEYID (the layout owner's public key)"
+        )
     if args.policy or args.metadata:
         raise InputError("--policy and --metadata apply to ARCHIVE verification only")
     timeout = _trust.inspection_timeout(args)
@@ -181,7 +205,7 @@ def _folder_options(args: argparse.Namespace) -> FolderOptions:
         raise InputError(f"--link-dir {args.link_dir}: not a folder")
     return FolderOptions(
         layout_path=Path(args.layout),
-        layout_keys=_trust.layout_keys(args),
+        layout_keys=_layout_keys(args),
         link_dir=link_dir,
         params=parse_param_args(args.params) if args.params else None,
         inspection_timeout=timeout,

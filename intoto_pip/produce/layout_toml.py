@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from intoto_pip.crypto.keys import PublicKey, load_public_key
+from intoto_pip.crypto.keys import VerificationKey, load_public_key
 from intoto_pip.errors import InputError, MetadataError
 from intoto_pip.models.fields import check_name
 from intoto_pip.models.layout import Inspection, Layout, Step, parse_expires
 from intoto_pip.models.rules import MatchRule, Rule, parse_rule
 from intoto_pip.produce._toml_lines import TomlLines
+from intoto_pip.produce.gpg_signer import GpgOptions, export_key
 
 _TOP_KEYS = {"expires", "readme", "keys", "steps", "inspections"}
 _STEP_KEYS = {
@@ -61,14 +62,22 @@ class _Where:
         return _Where(self.table, self.index, key, element)
 
 
+@dataclass(frozen=True)
+class _GpgEntry:
+    """``NAME = { gpg = "FINGERPRINT", gpg-home = "DIR" }``: a key read from a keyring."""
+
+    keyid: str
+    home: Path | None
+
+
 @dataclass
 class _Context:
     source: str
     base_dir: Path
     lines: TomlLines
     now: datetime
-    aliases: dict[str, str] = field(default_factory=dict)
-    keys: dict[str, PublicKey] = field(default_factory=dict)  # keyid -> key, first use order
+    aliases: dict[str, str | _GpgEntry] = field(default_factory=dict)
+    keys: dict[str, VerificationKey] = field(default_factory=dict)  # keyid -> key, first use
 
     def fail(self, where: _Where, message: str) -> NoReturn:
         line = self.lines.line(where.table, where.index, where.key, where.element)
@@ -137,16 +146,33 @@ def _tables(
     return value
 
 
-def _aliases(ctx: _Context, value: object) -> dict[str, str]:
+def _aliases(ctx: _Context, value: object) -> dict[str, str | _GpgEntry]:
     if not isinstance(value, dict):
         ctx.fail(_Where(key="keys"), 'expected a table of NAME = "key file"')
-    for name, path in value.items():
-        if not isinstance(path, str):
-            ctx.fail(_Where("keys", None, name), "expected the path of a public key file")
+    found: dict[str, str | _GpgEntry] = {}
+    for name, entry in value.items():
+        where = _Where("keys", None, name)
+        if isinstance(entry, dict):
+            found[name] = _gpg_entry(ctx, entry, where)
+        elif isinstance(entry, str):
+            found[name] = entry
+        else:
+            ctx.fail(where, 'expected the path of a public key file or { gpg = "FINGERPRINT" }')
         # Read each named key here, so a typo in its path is reported at its entry in [keys],
         # not at the first step that uses the name.
-        _load_key(ctx, path, _Where("keys", None, name))
-    return dict(value)
+        _load_key(ctx, found[name], where)
+    return found
+
+
+def _gpg_entry(ctx: _Context, entry: dict[str, Any], where: _Where) -> _GpgEntry:
+    _check_keys(ctx, entry, {"gpg", "gpg-home"}, where)
+    keyid = entry.get("gpg")
+    if not isinstance(keyid, str) or not re.fullmatch(r"(?:0x)?[0-9A-Fa-f]{8,40}", keyid):
+        ctx.fail(where, 'expected gpg = "FINGERPRINT" (or keyid) of a key in the keyring')
+    home = entry.get("gpg-home")
+    if home is not None and not isinstance(home, str):
+        ctx.fail(where, "expected gpg-home to be the path of a GnuPG home folder")
+    return _GpgEntry(keyid, ctx.base_dir / Path(home).expanduser() if home else None)
 
 
 def _string(ctx: _Context, value: object, where: _Where) -> str:
@@ -211,20 +237,21 @@ def _functionaries(ctx: _Context, value: object, where: _Where) -> tuple[str, ..
     return tuple(keyids)
 
 
-def _public_key(ctx: _Context, entry: str, where: _Where) -> PublicKey:
+def _public_key(ctx: _Context, entry: str, where: _Where) -> VerificationKey:
     key = _load_key(ctx, ctx.aliases.get(entry, entry), where)
     ctx.keys.setdefault(key.keyid, key)  # a layout lists the keys its steps use, in that order
     return key
 
 
-def _load_key(ctx: _Context, name: str, where: _Where) -> PublicKey:
-    path = ctx.base_dir / name
+def _load_key(ctx: _Context, named: str | _GpgEntry, where: _Where) -> VerificationKey:
     try:
-        return load_public_key(path)
+        if isinstance(named, _GpgEntry):
+            return export_key(named.keyid, GpgOptions(home=named.home))
+        return load_public_key(ctx.base_dir / named)
     except InputError as exc:
         ctx.fail(where, str(exc))
     except MetadataError as exc:
-        ctx.fail(where, f"{path}: {exc}")
+        ctx.fail(where, f"{named}: {exc}")
 
 
 def _threshold(ctx: _Context, value: object, pubkeys: tuple[str, ...], where: _Where) -> int:
