@@ -20,6 +20,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -184,10 +185,15 @@ class GpgKey:
     def packet_body(self) -> bytes:
         return _key_body(self.type, self.creation_time, dict(self.public))
 
-    @property
+    @cached_property
     def material(self) -> bytes:
         """The primary key's material, comparable with that of PEM keys."""
         return signing.material_of(self.crypto_key())
+
+    @cached_property
+    def materials(self) -> frozenset[bytes]:
+        """The primary's and every subkey's material: a signature by any is this key's."""
+        return frozenset({self.material, *(sub.material for sub in self.subkeys)})
 
     @property
     def expires(self) -> datetime | None:

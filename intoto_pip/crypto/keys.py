@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -129,6 +129,11 @@ class PublicKey:
         """The key material alone, independent of PEM layout, scheme and keyid."""
         return signing.material_of(self._crypto_key())
 
+    @property
+    def materials(self) -> frozenset[bytes]:
+        """Every key material that signs as this key (one; a GPG key adds its subkeys')."""
+        return frozenset({self.material})
+
     def to_keydict(self) -> dict[str, Any]:
         """The key dict in-toto 3.x writes into a layout's ``keys`` (inner keyid included)."""
         value = self._hashed_dict()
@@ -187,6 +192,22 @@ class PublicKey:
 
 # Any key that may sign in-toto metadata: a PEM-born key or a GPG key.
 VerificationKey = PublicKey | GpgKey
+
+
+def count_distinct(keys: Iterable[VerificationKey]) -> int:
+    """How many distinct signers ``keys`` are: keys sharing any key material are one.
+
+    So a key listed under two keyids, a PEM key that is also a GPG (sub)key, or a GPG
+    subkey listed on its own beside its primary, counts once toward a threshold.
+    """
+    groups: list[set[bytes]] = []
+    for key in keys:
+        merged = set(key.materials)
+        for group in [group for group in groups if group & merged]:
+            merged |= group
+            groups.remove(group)
+        groups.append(merged)
+    return len(groups)
 
 
 def key_from_keydict(value: object, *, where: str) -> VerificationKey:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from intoto_pip.crypto.keys import VerificationKey, key_from_keydict
+from intoto_pip.crypto.keys import VerificationKey, count_distinct, key_from_keydict
 from intoto_pip.errors import MetadataError
 from intoto_pip.models.fields import (
     check_members,
@@ -195,10 +195,10 @@ class Layout:
                 if keyid not in self.keys:
                     raise MetadataError(f"{at}.pubkeys[{position}]: {keyid[:16]} not in keys")
             # Thresholds count key material, so two keyids of one key are one functionary.
-            distinct = {self.keys[keyid].material for keyid in step.pubkeys}
-            if step.threshold > len(distinct):
+            distinct = count_distinct(self.keys[keyid] for keyid in dict.fromkeys(step.pubkeys))
+            if step.threshold > distinct:
                 raise MetadataError(
-                    f"{at}.threshold: {step.threshold} is more than the {len(distinct)} "
+                    f"{at}.threshold: {step.threshold} is more than the {distinct} "
                     f"distinct key(s) authorised for step {step.name!r}"
                 )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from intoto_pip.crypto.gpg_keys import GpgExpiredError, GpgKey
+from intoto_pip.crypto.keys import count_distinct
 from intoto_pip.errors import MetadataError, RuleError, SignatureError
 from intoto_pip.models.envelope import Envelope, verified_keys
 from intoto_pip.models.layout import Layout, Step
@@ -115,8 +116,8 @@ def load_step_links(layout: Layout, step: Step, source: LinkSource) -> StepLinks
 
 def _check_threshold(layout: Layout, found: StepLinks, source: LinkSource) -> None:
     step = found.step
-    distinct = {layout.keys[item.keyid].material for item in found.valid}
-    if len(distinct) >= step.threshold:
+    distinct = count_distinct(layout.keys[item.keyid] for item in found.valid)
+    if distinct >= step.threshold:
         return
     details = [item.reason for item in found.rejected]
     if found.missing:
@@ -124,7 +125,7 @@ def _check_threshold(layout: Layout, found: StepLinks, source: LinkSource) -> No
         details.append(f"missing: {show_names(names)}")
     raise SignatureError(
         f"step {step.name!r} needs {step.threshold} link(s) signed by distinct authorised "
-        f"keys, found {len(distinct)}" + (f" ({'; '.join(details)})" if details else "")
+        f"keys, found {distinct}" + (f" ({'; '.join(details)})" if details else "")
     )
 
 
