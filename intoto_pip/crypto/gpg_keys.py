@@ -20,8 +20,8 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
