@@ -69,7 +69,7 @@ def test_reference_gpg_signed_chain_verifies_with_intoto_pip(
 ) -> None:
     home, owner, functionaries = gpg_keys
     _layout(work, home, functionaries[name])
-    gpg = ["--gpg-home", home]
+    gpg = ["--gpg-home", str(home)]
     signed = reference_cli.run("in-toto-sign", "-f", "root.layout", "--gpg", owner, *gpg, cwd=work)
     assert signed.returncode == 0, signed.stderr
     ran = reference_cli.run(
