@@ -182,7 +182,7 @@ def test_malformed_layout_exit_1(
         (["-l", "root.layout", "-k", "missing.pub"], "cannot read key missing.pub"),
         (["-l", "root.layout"], "give at least one --layout-key"),
         ([], "nothing to verify"),
-        (["-l", "root.layout", "-k", "KEY", "--gpg", "ABCD"], "GPG keys are not supported yet"),
+        (["-l", "root.layout", "-k", "KEY", "--gpg-home", "h"], "--gpg-home applies only with"),
         (["-l", "root.layout", "-k", "KEY", "--param", "FILE=*"], "must not contain '*'"),
         (["-l", "root.layout", "-k", "KEY", "--param", "FILE"], "expected NAME=VALUE"),
         (["-l", "root.layout", "-k", "KEY", "--inspection-timeout", "0"], "must be a positive"),
