@@ -90,3 +90,52 @@ def test_a_link_by_an_expired_subkey_is_set_aside_with_its_date(tmp_path: Path) 
     )
     with pytest.raises(SignatureError, match=r"found 0 .*GPG subkey \w+ expired on 2020-12-31"):
         verify_folder(options)
+
+
+def _threshold_layout(keys: dict[str, object], threshold: int) -> dict[str, object]:
+    return {
+        "_type": "layout",
+        "expires": "2036-01-01T00:00:00Z",
+        "keys": keys,
+        "readme": "",
+        "steps": [
+            {
+                "_type": "step",
+                "name": "build",
+                "pubkeys": list(keys),
+                "threshold": threshold,
+                "expected_command": [],
+                "expected_materials": [],
+                "expected_products": [],
+            }
+        ],
+        "inspect": [],
+    }
+
+
+def test_a_subkey_listed_beside_its_primary_is_one_functionary() -> None:
+    from intoto_pip.errors import MetadataError
+    from intoto_pip.models.layout import Layout
+
+    primary = keydict("rsa-subkey")
+    ((subkeyid, subkey),) = primary["subkeys"].items()
+    layout = _threshold_layout({primary["keyid"]: primary, subkeyid: subkey}, threshold=2)
+    with pytest.raises(MetadataError, match="threshold: 2 is more than the 1 distinct key"):
+        Layout.from_dict(layout)
+
+
+def test_one_rsa_key_as_pem_and_as_gpg_is_one_functionary() -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from intoto_pip.crypto.keys import public_key_from_pem
+    from intoto_pip.errors import MetadataError
+    from intoto_pip.models.layout import Layout
+
+    gpg_key = reference_key("rsa")
+    pem = gpg_key.crypto_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    pem_key = public_key_from_pem(pem, source="pem")
+    keys = {gpg_key.keyid: gpg_key.to_keydict(), pem_key.keyid: pem_key.to_keydict()}
+    with pytest.raises(MetadataError, match="threshold: 2 is more than the 1 distinct key"):
+        Layout.from_dict(_threshold_layout(keys, threshold=2))
