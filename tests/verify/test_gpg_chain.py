@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_a_link_by_an_expired_subkey_is_set_aside_with_its_date(tmp_path: Path) 
         verify_folder(options)
 
 
-def _threshold_layout(keys: dict[str, object], threshold: int) -> dict[str, object]:
+def _threshold_layout(keys: dict[str, Any], threshold: int) -> dict[str, object]:
     return {
         "_type": "layout",
         "expires": "2036-01-01T00:00:00Z",
