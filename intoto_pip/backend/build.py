@@ -113,6 +113,10 @@ def build_with_evidence(
     return BuildOutcome(name=name, links=tuple(sorted(links)), signed_by=keyid, verified=verified)
 
 
+def _missing_key_file(item: str, config: BuildConfig) -> bool:
+    return not item.lstrip().startswith("-----BEGIN") and not (config.project_dir / item).exists()
+
+
 def verify_own_output(archive: Path, config: BuildConfig) -> bool:
     """Verify the archive as a consumer will, before the hook reports success: a layout that
     refuses what this build makes (a generated file no rule allows) fails here, not at every
@@ -124,6 +128,15 @@ def verify_own_output(archive: Path, config: BuildConfig) -> bool:
         _warn(
             f"{TABLE} has no layout-keys: the {archive.name} just built was not verified "
             "against the layout (add the owner's public key to have every build checked)"
+        )
+        return False
+    missing = [item for item in config.layout_keys if _missing_key_file(item, config)]
+    if missing:
+        # A wheel built from an unpacked sdist runs where a path beside the project is gone.
+        _warn(
+            f"{TABLE} layout-keys: {missing[0]} is not found from {config.project_dir}, so the "
+            f"{archive.name} just built was not verified (give the key as PEM text to have "
+            "wheels built from the sdist checked too)"
         )
         return False
     keys = tuple(

@@ -39,9 +39,13 @@ def test_an_in_tree_backend_builds_with_evidence(tmp_path: Path) -> None:
     assert "cannot import the build backend 'demo_backend'" in refused.stderr + refused.stdout
 
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'backend-path = ["."]\n')
+    # The owner's key as PEM text: the wheel, built from the unpacked sdist, is verified too.
+    pem = keys.owner.public_path.read_text()
+    text = pyproject.read_text().replace('layout-keys = ["../owner/owner.pub"]', "")
+    pyproject.write_text(text + f'backend-path = ["."]\nlayout-keys = ["""{pem}"""]\n')
     done = python_build(project, keys.builder.private_path, tmp_path / "dist")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stderr.count("verified against the layout") == 2, done.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
     owner = str(keys.owner.public_path)

@@ -459,3 +459,14 @@ def test_a_build_says_what_it_wrote(
         f"intoto_pip.backend: wrote {tmp_path / 'out' / name} with root.layout and 2 link(s) "
         f"(signed by {keyid}; verified against the layout)"
     )
+
+
+def test_a_layout_key_file_out_of_reach_warns_instead_of_failing(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    """In an unpacked sdist a key path beside the project is gone: the wheel is still built,
+    with a warning that it was not verified (PEM text avoids that)."""
+    text = (project / "pyproject.toml").read_text().split("layout-keys")[0]
+    (project / "pyproject.toml").write_text(text + 'layout-keys = ["../nowhere/owner.pub"]\n')
+    with pytest.warns(EvidenceWarning, match=r"\.\./nowhere/owner\.pub is not found"):
+        build("wheel", tmp_path / "out")
