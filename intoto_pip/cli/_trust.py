@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 PROVENANCE_MODES = ("off", "warn", "tofu", "require")  # verify.provenance_policy.MODES
 
 
-def add_trust_flags(parser: argparse.ArgumentParser, *, policy_help: str) -> None:
+def add_trust_flags(
+    parser: argparse.ArgumentParser, *, policy_help: str, inspections: bool = True
+) -> None:
+    """The trust group; ``inspections=False`` leaves out ``--inspection-timeout`` (``check``
+    runs no inspection)."""
     from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
 
     g = parser.add_argument_group("trust")
@@ -42,6 +46,8 @@ def add_trust_flags(parser: argparse.ArgumentParser, *, policy_help: str) -> Non
         help="several layout keys at once (in-toto-verify's form)",
     )
     g.add_argument("--policy", metavar="FILE", help=policy_help)
+    if not inspections:
+        return
     g.add_argument(
         "--inspection-timeout",
         type=float,
