@@ -116,10 +116,8 @@ def _show(report: CheckReport, *, quiet: bool, verbose: int) -> None:
 
 
 def _describe(dist: DistReport, *, verbose: int) -> list[str]:
-    how = _how(dist)
-    lines = [
-        f"{dist.name} {dist.version}: {dist.status.upper() if dist.status != 'intact' else 'intact'} ({how})"
-    ]
+    status = dist.status if dist.status == "intact" else dist.status.upper()
+    lines = [f"{dist.name} {dist.version}: {status} ({_how(dist)})"]
     base = dist.dist_info.parent
     for label, paths in (
         ("modified", dist.modified),
