@@ -24,8 +24,6 @@ def add_trust_flags(
 ) -> None:
     """The trust group; ``inspections=False`` leaves out ``--inspection-timeout`` (``check``
     runs no inspection)."""
-    from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
-
     g = parser.add_argument_group("trust")
     g.add_argument(
         "--layout-key",
@@ -48,6 +46,8 @@ def add_trust_flags(
     g.add_argument("--policy", metavar="FILE", help=policy_help)
     if not inspections:
         return
+    from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
+
     g.add_argument(
         "--inspection-timeout",
         type=float,

@@ -39,6 +39,7 @@ from intoto_pip.install.check_report import (
 )
 from intoto_pip.install.installed_files import (
     DistRecord,
+    in_pycache,
     is_bytecode,
     is_generated_bytecode,
     read_record,
@@ -88,9 +89,9 @@ def check_environment(options: CheckOptions) -> CheckReport:
     for dist in chosen:
         _read_verdict(dist)
         _reverify(dist, target, options)
-    present = _present(chosen, target)
+    present, walked = _present(chosen, target)
     digests = _hash(_to_hash(chosen, target, present))
-    unexpected = _unexpected(chosen, owned, present)
+    unexpected = _unexpected(chosen, owned, walked, present)
     reports = [
         _report(dist, target, unexpected.get(dist.info.name, ()), digests, present)
         for dist in chosen
@@ -187,34 +188,36 @@ def _evidence_report(verdict: EvidenceVerdict, *, compared: bool) -> EvidenceRep
     )
 
 
-def _present(chosen: Sequence[_Dist], target: Target) -> set[str]:
-    """Regular files that exist: everything in the chosen distributions' top-level folders
-    and the site folders' own files (one walk), and any other file a RECORD row names."""
-    present: set[str] = set()
+def _present(chosen: Sequence[_Dist], target: Target) -> tuple[set[str], set[str]]:
+    """Regular files that exist, and those of them in the chosen distributions' top-level
+    folders: those folders and the site folders' own files are listed (one walk), any other
+    file a RECORD row names (scripts, data) is looked at on its own."""
     folders = {f for dist in chosen if dist.record for f in top_folders(dist.record)}
+    walked: set[str] = set()
     for folder in sorted(folders):
-        present.update(walk_files(folder))
+        walked.update(walk_files(folder))
+    present = set(walked)
     for site in target.site_dirs:
         present.update(top_files(os.path.normpath(site)))
-    walked = tuple(folder + os.sep for folder in folders)
-    sites = {os.path.normpath(site) for site in target.site_dirs}
     others = [
         row.path
         for dist in chosen
         if dist.record
         for row in dist.record.rows
-        if not row.path.startswith(walked) and os.path.dirname(row.path) not in sites
+        if not row.path.startswith(dist.record.root + os.sep)
     ]
     present.update(regular_files(others))
-    return present
+    return present, walked
 
 
 def _to_hash(chosen: Sequence[_Dist], target: Target, present: set[str]) -> list[str]:
-    """Every present file a RECORD row or a final product names, once."""
+    """Every present file a final product or a RECORD row with a hash names, once (bytecode
+    rows carry none that is compared: see ``read_record``)."""
     paths: dict[str, None] = {}
     for dist in chosen:
         if dist.record:
-            paths.update(dict.fromkeys(r.path for r in dist.record.rows if r.path in present))
+            rows = dist.record.rows
+            paths.update(dict.fromkeys(r.path for r in rows if r.sha256 and r.path in present))
         if dist.product is not None and dist.record:
             named = installed_paths(_placed(dist, target), dist.product)
             paths.update(dict.fromkeys(p for p in named if p in present))
@@ -291,7 +294,7 @@ def _record_findings(
     modified: set[str] = set()
     missing: set[str] = set()
     for row in record.rows if record else ():
-        if is_bytecode(row.path) or "__pycache__" in row.path.split(os.sep):
+        if is_bytecode(row.path) or in_pycache(row.path):
             continue
         digest = digests.get(row.path)
         if row.path not in present or (row.sha256 and digest is None):
@@ -314,6 +317,11 @@ def _problems(dist: _Dist) -> list[str]:
     if evidence is not None and evidence.status in ("no-key", "refused"):
         problems.append(f"in-toto evidence: {evidence.problem}")
     recorded = dist.verdict.in_toto if dist.verdict else None
+    if recorded is not None and recorded.mode == "embedded" and evidence is None:
+        problems.append(
+            f"in-toto evidence: verified at install with the evidence it carried, but "
+            f"{EVIDENCE_FOLDER}/ is gone from {dist.info.dist_info.name}"
+        )
     verified = evidence is not None and evidence.status == "verified"
     if verified and recorded is not None and recorded.layout_sha256:
         assert evidence is not None
@@ -358,25 +366,19 @@ def _installer(dist_info: Path) -> str:
 
 
 def _unexpected(
-    chosen: Sequence[_Dist], owned: set[str], present: set[str]
+    chosen: Sequence[_Dist], owned: set[str], walked: set[str], present: set[str]
 ) -> dict[str, list[str]]:
-    """Files inside the chosen distributions' top-level folders that no RECORD lists, by the
-    distribution owning the nearest folder (namespace folders are shared)."""
+    """Files inside the chosen distributions' top-level folders (``walked``) that no RECORD
+    lists, by the distribution owning the nearest folder (namespace folders are shared)."""
+    strays = [p for p in walked - owned if not is_generated_bytecode(p, present)]
+    if not strays:
+        return {}
     folder_owner: dict[str, str] = {}
-    tops: set[str] = set()
     for dist in chosen:
-        if dist.record is None:
-            continue
-        tops |= top_folders(dist.record)
-        for row in dist.record.rows:
+        for row in dist.record.rows if dist.record else ():
             folder_owner.setdefault(os.path.dirname(row.path), dist.info.name)
     found: dict[str, list[str]] = {}
-    prefixes = tuple(top + os.sep for top in tops)
-    for path in present:
-        if path in owned or not path.startswith(prefixes):
-            continue
-        if is_generated_bytecode(path, present):
-            continue
+    for path in strays:
         found.setdefault(_owner(path, folder_owner), []).append(path)
     return found
 

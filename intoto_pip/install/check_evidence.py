@@ -119,6 +119,8 @@ def _installed_path(member: str, data_prefix: str, dist: PlacedDist) -> tuple[st
         folder = dist.scheme.get(scheme)
         if folder is not None and rest:
             return os.path.normpath(os.path.join(folder, rest)), scheme == "scripts"
+    if os.sep == "/" and not member.startswith(("/", ".")) and "/." not in member:
+        return f"{dist.record.root}/{member}", False  # the usual case: already normal
     return os.path.normpath(os.path.join(dist.record.root, member)), False
 
 
@@ -136,12 +138,13 @@ def _rewritten_script(path: str, sha256: str, dist: PlacedDist) -> bool:
 
 def _installer_file(path: str, dist: PlacedDist) -> bool:
     """A file the installer writes itself (or Python does): not in any wheel's product."""
+    if f"{os.sep}__pycache__{os.sep}" in path:
+        return True
     folder, name = os.path.split(path)
     if folder == dist.dist_info and name in INSTALLER_FILES:
         return True
-    if path.startswith(os.path.join(dist.dist_info, EVIDENCE_FOLDER) + os.sep):
-        return True  # the evidence: its signatures were verified, RECORD vouches for its bytes
-    return "__pycache__" in path.split(os.sep)
+    # The evidence: its signatures were just verified, and RECORD vouches for its bytes.
+    return path.startswith(os.path.join(dist.dist_info, EVIDENCE_FOLDER) + os.sep)
 
 
 def _entry_point_scripts(dist: PlacedDist) -> dict[str, str]:

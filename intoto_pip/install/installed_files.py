@@ -35,6 +35,7 @@ class DistRecord:
 
     root: str  # the folder RECORD's paths are relative to (the dist-info's parent)
     rows: tuple[RecordRow, ...]
+    tops: frozenset[str] = frozenset()  # its folders directly in ``root``
     problems: tuple[str, ...] = ()  # rows that could not be read (named by line)
 
 
@@ -45,17 +46,38 @@ def read_record(dist_info: Path) -> DistRecord | None:
     except (OSError, UnicodeDecodeError):
         return None
     root = os.path.normpath(dist_info.parent)
+    prefix = root + os.sep
     rows: list[RecordRow] = []
+    tops: set[str] = set()
     problems: list[str] = []
     for number, row in enumerate(csv.reader(text.splitlines()), start=1):
         if not row or not row[0]:
             continue
-        digest = _sha256_hex(row[1] if len(row) > 1 else "")
+        name = row[0]
+        path = prefix + name if _plain(name) else os.path.normpath(os.path.join(root, name))
+        first, sep, _ = name.partition("/")
+        if sep and _plain(name):
+            tops.add(prefix + first)
+        # Bytecode is never compared (Python rewrites it): its hash is not even decoded.
+        digest = None if name.endswith(".pyc") else _sha256_hex(row[1] if len(row) > 1 else "")
         if digest == "":
             problems.append(f"RECORD line {number}: hash {row[1]!r} is not sha256=<base64>")
             digest = None
-        rows.append(RecordRow(path=os.path.normpath(os.path.join(root, row[0])), sha256=digest))
-    return DistRecord(root=root, rows=tuple(rows), problems=tuple(problems))
+        rows.append(RecordRow(path=path, sha256=digest))
+    return DistRecord(root=root, rows=tuple(rows), tops=frozenset(tops), problems=tuple(problems))
+
+
+def _plain(name: str) -> bool:
+    """A relative name already in normal form (most rows): no join or normpath needed."""
+    return (
+        os.sep == "/"
+        and not name.startswith(("/", "./", "../"))
+        and "/./" not in name
+        and "/../" not in name
+        and "//" not in name
+        and not name.endswith(("/.", "/.."))
+        and name not in (".", "..")
+    )
 
 
 def _sha256_hex(field: str) -> str | None:
@@ -77,6 +99,10 @@ def is_bytecode(path: str) -> bool:
     return path.endswith((".pyc", ".pyo"))
 
 
+def in_pycache(path: str) -> bool:
+    return f"{os.sep}__pycache__{os.sep}" in path
+
+
 def is_generated_bytecode(path: str, present: set[str]) -> bool:
     """A ``__pycache__/<stem>.<tag>.pyc`` whose ``<stem>.py`` is present beside the folder:
     what Python writes when it imports that module. Anything else there is not its work."""
@@ -89,16 +115,9 @@ def is_generated_bytecode(path: str, present: set[str]) -> bool:
     return os.path.join(os.path.dirname(folder), match["stem"] + ".py") in present
 
 
-def top_folders(record: DistRecord) -> set[str]:
+def top_folders(record: DistRecord) -> frozenset[str]:
     """The folders directly in ``record.root`` that the distribution has files in."""
-    prefix = record.root + os.sep
-    folders = set()
-    for row in record.rows:
-        if row.path.startswith(prefix):
-            first, sep, _ = row.path[len(prefix) :].partition(os.sep)
-            if sep:
-                folders.add(prefix + first)
-    return folders
+    return record.tops
 
 
 def walk_files(folder: str) -> Iterator[str]:

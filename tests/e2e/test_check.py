@@ -173,6 +173,27 @@ def test_a_change_hidden_by_rewriting_record_is_caught_by_the_evidence(
     assert "no layout key is pinned for demo-pkg" in without_key.stderr
 
 
+def test_evidence_removed_with_record_rewritten_is_unverifiable(
+    env: tuple[Path, Project],
+) -> None:
+    python, project = env
+    info = site_packages(python) / "demo_pkg-1.0.dist-info"
+    record = info / "RECORD"
+    backup = Path(tempfile.mkdtemp()) / "in-toto"
+    shutil.move(info / "in-toto", backup)
+    try:
+        with _restored(record):
+            rows = [r for r in record.read_text().splitlines() if "/in-toto/" not in r]
+            record.write_text("\n".join(rows) + "\n")
+            code, output, report = _check(python, project, "demo-pkg")
+    finally:
+        shutil.move(backup, info / "in-toto")
+        backup.parent.rmdir()
+    assert code == 1
+    assert _dist(report, "demo-pkg")["status"] == "unverifiable"
+    assert "in-toto/ is gone" in output
+
+
 def test_installer_rewritten_shebang_and_console_script_are_allowed_but_nothing_else(
     env: tuple[Path, Project],
 ) -> None:
