@@ -100,7 +100,9 @@ def is_bytecode(path: str) -> bool:
 
 
 def in_pycache(path: str) -> bool:
-    return f"{os.sep}__pycache__{os.sep}" in path
+    """Whether ``path`` is a ``__pycache__`` folder or inside one (virtualenv's RECORD lists
+    the folders themselves, some of them never made)."""
+    return f"{os.sep}__pycache__{os.sep}" in path or path.endswith(f"{os.sep}__pycache__")
 
 
 def is_generated_bytecode(path: str, present: set[str]) -> bool:

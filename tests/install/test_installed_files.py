@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from intoto_pip.install.installed_files import (
+    in_pycache,
     is_generated_bytecode,
     read_record,
     top_folders,
@@ -54,6 +55,12 @@ def test_only_a_pyc_named_for_a_present_module_is_pythons_own(tmp_path: Path) ->
     assert not is_generated_bytecode("/s/pkg/__pycache__/other.cpython-311.pyc", present)
     assert not is_generated_bytecode("/s/pkg/__pycache__/mod.py", present)
     assert not is_generated_bytecode("/s/pkg/mod.cpython-311.pyc", present)
+
+
+def test_pycache_folders_and_their_files_are_bytecode_territory() -> None:
+    assert in_pycache("/s/pkg/__pycache__")
+    assert in_pycache("/s/pkg/__pycache__/mod.cpython-311.pyc")
+    assert not in_pycache("/s/pkg/my__pycache__x.py")
 
 
 def test_walking_does_not_follow_links(tmp_path: Path) -> None:
