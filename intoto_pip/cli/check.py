@@ -137,6 +137,8 @@ def _how(dist: DistReport) -> str:
         return f"installed by {dist.installer or 'an unknown tool'}: RECORD only"
     if record.verdict == "allowed-unverified":
         return "installed by intoto-pip, allowed unverified: RECORD only"
+    if record.verdict == "publisher-verified" and record.provenance is not None:
+        return f"installed by intoto-pip, published by {record.provenance.publisher}: RECORD only"
     if evidence is not None and evidence.status == "verified":
         keys = ", ".join(key[:8] for key in evidence.layout_keys)
         against = "RECORD and evidence" if evidence.compared else "RECORD"

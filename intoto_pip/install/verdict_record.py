@@ -10,7 +10,9 @@ readers ignore fields they do not know, so later versions may add some)::
       "name": "demo-pkg",                 # PEP 503 normalised
       "version": "1.0",
       "installed_at": "2025-01-31T12:00:00Z",   # UTC
-      "verdict": "verified",              # or "allowed-unverified"
+      "verdict": "verified",              # in-toto; or "publisher-verified" (PEP 740
+                                          # provenance from a pinned publisher, no layout
+                                          # key), or "allowed-unverified"
       "archive": {"filename": "demo_pkg-1.0-py3-none-any.whl", "sha256": "<hex>"},
       "wheel": null,                      # or {"filename", "sha256"} of the wheel built
                                           # from the verified sdist named in "archive"
@@ -21,7 +23,9 @@ readers ignore fields they do not know, so later versions may add some)::
         "layout_keys": ["<keyid>", ...],  # the keys whose signatures were verified
         "trust": "--layout-key"           # or "policy <file>"
       },
-      "provenance": null                  # or {"publisher": "...", "predicate_types": [...]}
+      "provenance": null                  # or {"publisher": "...", "predicate_types": [...],
+                                          #     "pinned": true} when PEP 740 provenance
+                                          #     verified
     }
 
 The record says what was decided at install time; it is not evidence (anyone who can write
@@ -46,7 +50,8 @@ FILENAME = "intoto-pip.json"
 SCHEMA = "intoto-pip/verdict-record/v1"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-Verdict = Literal["verified", "allowed-unverified"]
+Verdict = Literal["verified", "publisher-verified", "allowed-unverified"]
+VERDICTS: tuple[Verdict, ...] = ("verified", "publisher-verified", "allowed-unverified")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +75,7 @@ class ProvenanceRecord:
 
     publisher: str
     predicate_types: tuple[str, ...] = ()
+    pinned: bool = False  # verified against a pin (policy, --publisher, lock or tofu store)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +121,11 @@ def _in_toto(record: InTotoRecord) -> dict[str, Any]:
 
 
 def _provenance(record: ProvenanceRecord) -> dict[str, Any]:
-    return {"publisher": record.publisher, "predicate_types": list(record.predicate_types)}
+    return {
+        "publisher": record.publisher,
+        "predicate_types": list(record.predicate_types),
+        "pinned": record.pinned,
+    }
 
 
 def parse_record(data: bytes, *, where: str) -> VerdictRecord:
@@ -124,7 +134,7 @@ def parse_record(data: bytes, *, where: str) -> VerdictRecord:
     if obj.get("schema") != SCHEMA:
         raise MetadataError(f"{where}.schema: expected {SCHEMA!r}, got {obj.get('schema')!r}")
     verdict = obj.get("verdict")
-    if verdict not in ("verified", "allowed-unverified"):
+    if verdict not in VERDICTS:
         raise MetadataError(f"{where}.verdict: unknown verdict {verdict!r}")
     wheel = obj.get("wheel")
     return VerdictRecord(
@@ -135,6 +145,21 @@ def parse_record(data: bytes, *, where: str) -> VerdictRecord:
         archive=_file_ref(obj.get("archive"), f"{where}.archive"),
         wheel=None if wheel is None else _file_ref(wheel, f"{where}.wheel"),
         in_toto=_parse_in_toto(obj.get("in_toto"), f"{where}.in_toto"),
+        provenance=_parse_provenance(obj.get("provenance"), f"{where}.provenance"),
+    )
+
+
+def _parse_provenance(value: object, where: str) -> ProvenanceRecord | None:
+    if value is None:
+        return None
+    obj = expect_object(value, where)
+    types = obj.get("predicate_types", [])
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise MetadataError(f"{where}.predicate_types: expected a list of strings")
+    return ProvenanceRecord(
+        publisher=_str(obj, "publisher", where),
+        predicate_types=tuple(types),
+        pinned=obj.get("pinned") is True,
     )
 
 
@@ -193,8 +218,27 @@ def record_for(candidate: Candidate, now: datetime) -> VerdictRecord:
         name=candidate.meta.name,
         version=candidate.meta.version,
         installed_at=now,
-        verdict="verified" if verdict.verified else "allowed-unverified",
+        verdict=_verdict(candidate),
         archive=FileRef(filename=origin.filename, sha256=origin.sha256),
         wheel=wheel,
         in_toto=in_toto,
+        provenance=_provenance_of(candidate),
+    )
+
+
+def _verdict(candidate: Candidate) -> Verdict:
+    if candidate.verdict.verified:
+        return "verified"
+    return "publisher-verified" if candidate.publisher_verified else "allowed-unverified"
+
+
+def _provenance_of(candidate: Candidate) -> ProvenanceRecord | None:
+    """The publisher identity and predicates, when PEP 740 provenance verified."""
+    found = candidate.provenance
+    if found is None or found.status != "verified" or found.identity is None:
+        return None
+    return ProvenanceRecord(
+        publisher=found.identity.describe(),
+        predicate_types=found.predicate_types,
+        pinned=found.pinned,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from intoto_pip.install.verdict_record import (
     SCHEMA,
     FileRef,
     InTotoRecord,
+    ProvenanceRecord,
     VerdictRecord,
     parse_record,
 )
@@ -54,7 +56,22 @@ def test_fields_a_later_version_adds_are_ignored() -> None:
     data = json.loads(_record().to_bytes())
     data["provenance"] = {"publisher": "github:o/r", "predicate_types": ["x"], "new": 1}
     data["something_new"] = True
-    assert parse_record(json.dumps(data).encode(), where="r").name == "demo-pkg"
+    record = parse_record(json.dumps(data).encode(), where="r")
+    assert record.provenance == ProvenanceRecord(publisher="github:o/r", predicate_types=("x",))
+
+
+def test_a_publisher_verified_record_reads_back() -> None:
+    record = replace(
+        _record(),
+        verdict="publisher-verified",
+        in_toto=None,
+        provenance=ProvenanceRecord(
+            publisher="github:o/r@release.yml",
+            predicate_types=("https://docs.pypi.org/attestations/publish/v1",),
+            pinned=True,
+        ),
+    )
+    assert parse_record(record.to_bytes(), where="r") == record
 
 
 @pytest.mark.parametrize(
