@@ -20,10 +20,11 @@ PROVENANCE_MODES = ("off", "warn", "tofu", "require")  # verify.provenance_polic
 
 
 def add_trust_flags(
-    parser: argparse.ArgumentParser, *, policy_help: str, inspections: bool = True
+    parser: argparse.ArgumentParser, *, policy_help: str, archives: bool = True
 ) -> None:
-    """The trust group; ``inspections=False`` leaves out ``--inspection-timeout`` (``check``
-    runs no inspection)."""
+    """The trust group; ``archives=False`` leaves out what only verifying an archive uses,
+    ``--inspection-timeout`` and the provenance flags (``check`` runs no inspection, and no
+    attestation is installed to check again)."""
     g = parser.add_argument_group("trust")
     g.add_argument(
         "--layout-key",
@@ -44,7 +45,7 @@ def add_trust_flags(
         help="several layout keys at once (in-toto-verify's form)",
     )
     g.add_argument("--policy", metavar="FILE", help=policy_help)
-    if not inspections:
+    if not archives:
         return
     from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
 
@@ -121,8 +122,8 @@ def policy(args: argparse.Namespace, *, extra_allowed: list[str] | None = None) 
     return load_policy(
         path,
         extra_allowed=extra_allowed or (),
-        publishers=publishers(args.publishers),
-        provenance=args.provenance,
+        publishers=publishers(getattr(args, "publishers", [])),
+        provenance=getattr(args, "provenance", None),
     )
 
 

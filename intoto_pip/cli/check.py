@@ -51,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_trust_flags(
         p,
         policy_help="trust policy (TOML) mapping projects to layout keys; see the consumer guide",
-        inspections=False,
+        archives=False,
     )
     p.add_argument(
         "--json",
