@@ -30,6 +30,8 @@ class Sizes:
     install_wheel_modules: int
     install_set: int
     install_set_modules: int
+    check_dists: int
+    check_modules: int
     scaling: tuple[int, ...]
 
 
@@ -40,6 +42,8 @@ FULL = Sizes(
     install_wheel_modules=300,
     install_set=100,
     install_set_modules=20,
+    check_dists=100,
+    check_modules=99,  # + __init__: 100 modules, 100 .pyc and the dist-info: ~20,700 files
     scaling=(1_000, 10_000, 100_000),
 )
 QUICK = Sizes(
@@ -49,6 +53,8 @@ QUICK = Sizes(
     install_wheel_modules=50,
     install_set=10,
     install_set_modules=10,
+    check_dists=10,
+    check_modules=20,
     scaling=(200, 1_000, 5_000),
 )
 

@@ -178,6 +178,23 @@ def _read_embedded(archive: MemberReader, prefix: str, filename: str) -> Archive
     )
 
 
+def read_evidence_folder(folder: Path) -> ArchiveMetadata | None:
+    """The evidence an installed distribution keeps (``<dist-info>/in-toto/``), read once
+    with the same caps as any metadata folder; None when there is no such folder."""
+    if not folder.is_dir():
+        return None
+    if not (folder / LAYOUT_NAME).is_file():
+        raise MetadataError(f"{folder}{os.sep}: holds no {LAYOUT_NAME}")
+    found = _read_folder(folder)
+    return ArchiveMetadata(
+        mode="embedded",
+        layout=found.layout,
+        layout_origin=found.layout_origin,
+        files=found.files,
+        label=found.label,
+    )
+
+
 def _read_folder(folder: Path) -> ArchiveMetadata:
     files: dict[str, bytes] = {}
     total = 0

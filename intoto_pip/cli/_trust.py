@@ -19,9 +19,12 @@ if TYPE_CHECKING:
 PROVENANCE_MODES = ("off", "warn", "tofu", "require")  # verify.provenance_policy.MODES
 
 
-def add_trust_flags(parser: argparse.ArgumentParser, *, policy_help: str) -> None:
-    from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
-
+def add_trust_flags(
+    parser: argparse.ArgumentParser, *, policy_help: str, archives: bool = True
+) -> None:
+    """The trust group; ``archives=False`` leaves out what only verifying an archive uses,
+    ``--inspection-timeout`` and the provenance flags (``check`` runs no inspection, and no
+    attestation is installed to check again)."""
     g = parser.add_argument_group("trust")
     g.add_argument(
         "--layout-key",
@@ -42,6 +45,10 @@ def add_trust_flags(parser: argparse.ArgumentParser, *, policy_help: str) -> Non
         help="several layout keys at once (in-toto-verify's form)",
     )
     g.add_argument("--policy", metavar="FILE", help=policy_help)
+    if not archives:
+        return
+    from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
+
     g.add_argument(
         "--inspection-timeout",
         type=float,
@@ -115,8 +122,8 @@ def policy(args: argparse.Namespace, *, extra_allowed: list[str] | None = None) 
     return load_policy(
         path,
         extra_allowed=extra_allowed or (),
-        publishers=publishers(args.publishers),
-        provenance=args.provenance,
+        publishers=publishers(getattr(args, "publishers", [])),
+        provenance=getattr(args, "provenance", None),
     )
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # subcommand -> module exposing add_parser(subparsers) and run(args) -> int
 COMMANDS: dict[str, str] = {
     "install": "intoto_pip.cli.install",
+    "check": "intoto_pip.cli.check",
     "verify": "intoto_pip.cli.verify",
     "run": "intoto_pip.cli.run",
     "record": "intoto_pip.cli.record",

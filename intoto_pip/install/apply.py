@@ -5,6 +5,7 @@ interrupt) removes everything written and restores every replaced file."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from intoto_pip.errors import InstallError, MachineError
 from intoto_pip.install.candidates import InstallOutcome
@@ -28,12 +29,14 @@ def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
         remove_installed,
     )
     from intoto_pip.install.transaction import Transaction
+    from intoto_pip.install.verdict_record import record_for
 
     target = outcome.target
     by_name = {c.meta.name: c for c in outcome.candidates}
     order = dependency_order([c.meta for c in outcome.candidates], target.markers)
     existing = target.installed()
     transaction = Transaction()
+    now = datetime.now(UTC)
     installed, replaced = [], []
     try:
         for meta in order:
@@ -49,6 +52,7 @@ def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
                 requested=candidate.requested,
                 direct_url=candidate.origin.url if candidate.direct else None,
                 sha256=candidate.origin.sha256,
+                verdict_record=record_for(candidate, now).to_bytes(),
             )
             installed.append(install_wheel(wheel, target, transaction))
     except BaseException as exc:

@@ -57,6 +57,8 @@ class WheelToInstall:
     requested: bool = False
     direct_url: str | None = None  # set for archives named directly (path or URL)
     sha256: str = ""
+    # install/verdict_record.py's bytes: how it was admitted, written beside INSTALLER.
+    verdict_record: bytes | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,6 +250,10 @@ def _extra_metadata(wheel: WheelToInstall) -> dict[str, bytes]:
             hashes = {"hashes": {"sha256": wheel.sha256}, "hash": f"sha256={wheel.sha256}"}
             info["archive_info"] = hashes
         extra["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
+    if wheel.verdict_record is not None:
+        from intoto_pip.install.verdict_record import FILENAME
+
+        extra[FILENAME] = wheel.verdict_record
     return extra
 
 

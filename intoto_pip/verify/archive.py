@@ -80,6 +80,7 @@ class ArchiveVerdict:
     layout_origin: str = ""
     trust_source: str = ""
     layout_keys: tuple[str, ...] = ()
+    layout_sha256: str = ""  # of the layout's bytes as verified (shipped or out-of-band)
     functionaries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     inspections: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -153,6 +154,7 @@ def _verify(
         layout_origin=metadata.layout_origin,
         trust_source=trust.source,
         layout_keys=result.layout_signers,
+        layout_sha256=hashlib.sha256(metadata.layout).hexdigest(),
         functionaries={step.name: step.signers for step in result.steps},
         inspections=tuple(item.name for item in result.inspections),
         warnings=result.warnings,

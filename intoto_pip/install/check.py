@@ -1,0 +1,398 @@
+"""``intoto-pip check``: is the environment still what was verified? (DESIGN §12)
+
+For every installed distribution (or the named ones):
+
+1. RECORD: every file it lists must be there with its sha256; files inside the
+   distribution's own top-level folders that no RECORD lists are unexpected;
+2. evidence: where ``<dist-info>/in-toto/`` holds a layout, it is re-verified with the keys
+   the policy pins now (``verify.installed``), and the installed files are compared with the
+   final product it vouches for (``check_evidence``): a rewritten RECORD cannot hide a change;
+3. the verdict record (``verdict_record``) says how it got in; without one, another tool
+   installed it, and it is checked against RECORD only (and said so).
+
+``.pth`` files in the site folders that no distribution owns are reported too: Python runs
+them at every start. Bytecode (``__pycache__``) may differ, be missing, or be added: Python
+rewrites it itself. Every file is hashed once, in parallel (``artifacts.digests``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from intoto_pip.archives.evidence import ArchiveMetadata
+from intoto_pip.archives.names import canonical_name
+from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.install.check_evidence import (
+    EVIDENCE_FOLDER,
+    PlacedDist,
+    compare_with_product,
+    installed_paths,
+)
+from intoto_pip.install.check_report import (
+    CheckReport,
+    DistReport,
+    EvidenceReport,
+)
+from intoto_pip.install.installed_files import (
+    DistRecord,
+    in_pycache,
+    is_bytecode,
+    is_generated_bytecode,
+    read_record,
+    regular_files,
+    top_files,
+    top_folders,
+    walk_files,
+)
+from intoto_pip.install.target import InstalledDist, Target, probe_target
+from intoto_pip.install.verdict_record import FILENAME as VERDICT_RECORD
+from intoto_pip.install.verdict_record import VerdictRecord, parse_record
+from intoto_pip.verify.installed import EvidenceVerdict
+from intoto_pip.verify.policy import Policy, Trust
+
+__all__ = ["CheckOptions", "CheckReport", "check_environment"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    python: Path | None = None
+    target_dir: Path | None = None
+    names: tuple[str, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    layout_keys: tuple[PublicKey, ...] = ()
+
+
+@dataclass
+class _Dist:
+    """One distribution on its way through the check."""
+
+    info: InstalledDist
+    record: DistRecord | None
+    verdict: VerdictRecord | None = None
+    verdict_problem: str = ""
+    evidence: EvidenceReport | None = None
+    product: Mapping[str, str] | None = None
+
+
+def check_environment(options: CheckOptions) -> CheckReport:
+    """Check the target's distributions; a finding is in the report, never raised."""
+    target = probe_target(options.python, target_dir=options.target_dir)
+    installed = target.installed()
+    wanted = list(dict.fromkeys(canonical_name(n) for n in options.names)) or sorted(installed)
+    records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
+    owned = {row.path for record in records.values() if record for row in record.rows}
+    chosen = [_Dist(info=installed[n], record=records[n]) for n in wanted if n in installed]
+    for dist in chosen:
+        _read_verdict(dist)
+        _reverify(dist, target, options)
+    present, walked = _present(chosen, target)
+    digests = _hash(_to_hash(chosen, target, present))
+    unexpected = _unexpected(chosen, owned, walked, present)
+    reports = [
+        _report(dist, target, unexpected.get(dist.info.name, ()), digests, present)
+        for dist in chosen
+    ]
+    return CheckReport(
+        python=target.executable,
+        site_dirs=tuple(str(folder) for folder in target.site_dirs),
+        distributions=tuple(reports),
+        unowned=tuple(_unowned_startup_files(target, owned)),
+        not_installed=tuple(n for n in wanted if n not in installed),
+    )
+
+
+def _read_verdict(dist: _Dist) -> None:
+    path = dist.info.dist_info / VERDICT_RECORD
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        dist.verdict_problem = f"{path}: cannot be read ({exc.strerror})"
+        return
+    from intoto_pip.errors import MetadataError
+
+    try:
+        dist.verdict = parse_record(data, where=str(path))
+    except MetadataError as exc:
+        dist.verdict_problem = str(exc)
+
+
+def _reverify(dist: _Dist, target: Target, options: CheckOptions) -> None:
+    """Re-verify the installed evidence, if any; keep the final product to compare with."""
+    from intoto_pip.archives.evidence import read_evidence_folder
+    from intoto_pip.errors import VerificationError
+
+    folder = dist.info.dist_info / EVIDENCE_FOLDER
+    trust = options.policy.trust_for(dist.info.name, options.layout_keys)
+    allowed = dist.verdict is not None and dist.verdict.verdict == "allowed-unverified"
+    if not folder.is_dir():
+        return
+    if not trust.layout_keys:
+        problem = _NO_KEY.format(name=dist.info.name)
+        dist.evidence = EvidenceReport(
+            status="not-checked" if allowed else "no-key", problem=problem
+        )
+        return
+    try:
+        metadata = read_evidence_folder(folder)
+        assert metadata is not None
+        verdict = _reverify_metadata(dist, metadata, trust)
+    except VerificationError as exc:
+        dist.evidence = EvidenceReport(status="refused", problem=str(exc))
+        return
+    comparable = dist.verdict is None or dist.verdict.archive.filename.endswith(".whl")
+    dist.evidence = _evidence_report(verdict, compared=comparable)
+    if comparable:
+        dist.product = verdict.final_product
+
+
+_NO_KEY = (
+    "it carries in-toto evidence, but no layout key is pinned for {name}: give --layout-key "
+    "or name the project in the policy file"
+)
+
+
+def _reverify_metadata(dist: _Dist, metadata: ArchiveMetadata, trust: Trust) -> EvidenceVerdict:
+    from intoto_pip.archives.checked import identify
+    from intoto_pip.verify.installed import EvidenceCheck, reverify_evidence
+
+    record = dist.verdict
+    archive = record.archive.filename if record else ""
+    raw_name = dist.info.dist_info.name.split("-", 1)[0]
+    if archive:
+        raw_name = identify(archive).raw_name
+    check = EvidenceCheck(
+        trust=trust,
+        raw_name=raw_name,
+        version=dist.info.version,
+        archive=archive,
+        now=record.installed_at if record else datetime.now(UTC),
+    )
+    return reverify_evidence(metadata, check)
+
+
+def _evidence_report(verdict: EvidenceVerdict, *, compared: bool) -> EvidenceReport:
+    return EvidenceReport(
+        status="verified",
+        layout=verdict.layout_origin,
+        layout_sha256=verdict.layout_sha256,
+        layout_keys=verdict.layout_signers,
+        last_step=verdict.last_step,
+        inspections_skipped=verdict.inspections_skipped,
+        compared=compared,
+    )
+
+
+def _present(chosen: Sequence[_Dist], target: Target) -> tuple[set[str], set[str]]:
+    """Regular files that exist, and those of them in the chosen distributions' top-level
+    folders: those folders and the site folders' own files are listed (one walk), any other
+    file a RECORD row names (scripts, data) is looked at on its own."""
+    folders = {f for dist in chosen if dist.record for f in top_folders(dist.record)}
+    walked: set[str] = set()
+    for folder in sorted(folders):
+        walked.update(walk_files(folder))
+    present = set(walked)
+    for site in target.site_dirs:
+        present.update(top_files(os.path.normpath(site)))
+    others = [
+        row.path
+        for dist in chosen
+        if dist.record
+        for row in dist.record.rows
+        if not row.path.startswith(dist.record.root + os.sep)
+    ]
+    present.update(regular_files(others))
+    return present, walked
+
+
+def _to_hash(chosen: Sequence[_Dist], target: Target, present: set[str]) -> list[str]:
+    """Every present file a final product or a RECORD row with a hash names, once (bytecode
+    rows carry none that is compared: see ``read_record``)."""
+    paths: dict[str, None] = {}
+    for dist in chosen:
+        if dist.record:
+            rows = dist.record.rows
+            paths.update(dict.fromkeys(r.path for r in rows if r.sha256 and r.path in present))
+        if dist.product is not None and dist.record:
+            named = installed_paths(_placed(dist, target), dist.product)
+            paths.update(dict.fromkeys(p for p in named if p in present))
+    return list(paths)
+
+
+def _hash(paths: list[str]) -> dict[str, str]:
+    """sha256 of each path; a file that vanished meanwhile is left out (so: missing)."""
+    from intoto_pip.artifacts.digests import hash_files
+    from intoto_pip.errors import InputError
+
+    try:
+        return dict(zip(paths, hash_files(paths), strict=True))
+    except InputError:
+        pass
+    digests = {}
+    for path in paths:
+        try:
+            digests[path] = hash_files([path])[0]
+        except InputError:
+            continue
+    return digests
+
+
+def _placed(dist: _Dist, target: Target) -> PlacedDist:
+    from intoto_pip.install.installer_step import scheme_for
+
+    assert dist.record is not None
+    scheme = {k: os.path.normpath(v) for k, v in scheme_for(target, dist.info.name).items()}
+    return PlacedDist(
+        name=dist.info.name,
+        dist_info=os.path.normpath(dist.info.dist_info),
+        record=dist.record,
+        scheme=scheme,
+        interpreter=target.executable,
+    )
+
+
+def _report(
+    dist: _Dist,
+    target: Target,
+    unexpected: Sequence[str],
+    digests: Mapping[str, str],
+    present: set[str],
+) -> DistReport:
+    problems, notes = _problems(dist), _notes(dist)
+    modified, missing = _record_findings(dist.record, present, digests)
+    found_unexpected = set(unexpected)
+    if dist.product is not None and dist.record is not None:
+        findings = compare_with_product(_placed(dist, target), dist.product, digests)
+        modified |= set(findings.modified)
+        missing |= set(findings.missing)
+        found_unexpected |= set(findings.unexpected)
+    return DistReport(
+        name=dist.info.name,
+        version=dist.info.version,
+        dist_info=dist.info.dist_info,
+        installer=_installer(dist.info.dist_info),
+        verdict_record=dist.verdict,
+        evidence=dist.evidence,
+        files=len(dist.record.rows) if dist.record else 0,
+        modified=tuple(sorted(modified)),
+        missing=tuple(sorted(missing)),
+        unexpected=tuple(sorted(found_unexpected)),
+        problems=tuple(problems),
+        notes=tuple(notes),
+    )
+
+
+def _record_findings(
+    record: DistRecord | None, present: set[str], digests: Mapping[str, str]
+) -> tuple[set[str], set[str]]:
+    """(modified, missing) by RECORD; bytecode may differ or be missing (Python's own)."""
+    modified: set[str] = set()
+    missing: set[str] = set()
+    for row in record.rows if record else ():
+        if is_bytecode(row.path) or in_pycache(row.path):
+            continue
+        digest = digests.get(row.path)
+        if row.path not in present or (row.sha256 and digest is None):
+            if not os.path.isdir(row.path):  # some tools list folders
+                missing.add(row.path)
+        elif row.sha256 and digest != row.sha256:
+            modified.add(row.path)
+    return modified, missing
+
+
+def _problems(dist: _Dist) -> list[str]:
+    problems = []
+    if dist.record is None:
+        problems.append("no readable RECORD: nothing to check its files against")
+    else:
+        problems += dist.record.problems
+    if dist.verdict_problem:
+        problems.append(f"verdict record: {dist.verdict_problem}")
+    evidence = dist.evidence
+    if evidence is not None and evidence.status in ("no-key", "refused"):
+        problems.append(f"in-toto evidence: {evidence.problem}")
+    recorded = dist.verdict.in_toto if dist.verdict else None
+    if recorded is not None and recorded.mode == "embedded" and evidence is None:
+        problems.append(
+            f"in-toto evidence: verified at install with the evidence it carried, but "
+            f"{EVIDENCE_FOLDER}/ is gone from {dist.info.dist_info.name}"
+        )
+    verified = evidence is not None and evidence.status == "verified"
+    if verified and recorded is not None and recorded.layout_sha256:
+        assert evidence is not None
+        if recorded.layout_sha256 != evidence.layout_sha256:
+            problems.append(
+                "in-toto evidence: the layout is not the one verified at install "
+                f"(sha256 {evidence.layout_sha256}, recorded {recorded.layout_sha256})"
+            )
+    return problems
+
+
+def _notes(dist: _Dist) -> list[str]:
+    record, evidence = dist.verdict, dist.evidence
+    notes = []
+    if record is None and not dist.verdict_problem:
+        who = _installer(dist.info.dist_info) or "an unknown tool"
+        notes.append(f"installed by {who} (no verdict record): checked against RECORD only")
+    elif record is not None and record.verdict == "allowed-unverified":
+        notes.append("let in unverified (--allow-unverified) at install")
+    if evidence is not None and evidence.status == "not-checked":
+        notes.append(f"in-toto evidence not checked: {evidence.problem}")
+    if evidence is not None and evidence.status == "verified":
+        if not evidence.compared:
+            notes.append(
+                "the evidence vouches for the sdist the wheel was built from: "
+                "files checked against RECORD only"
+            )
+        if evidence.inspections_skipped:
+            names = ", ".join(evidence.inspections_skipped)
+            notes.append(f"inspections not run again (they ran at install): {names}")
+    if record and record.in_toto and record.in_toto.mode == "detached" and evidence is None:
+        notes.append("verified at install with detached evidence, which is not installed")
+    return notes
+
+
+def _installer(dist_info: Path) -> str:
+    try:
+        text = (dist_info / "INSTALLER").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _unexpected(
+    chosen: Sequence[_Dist], owned: set[str], walked: set[str], present: set[str]
+) -> dict[str, list[str]]:
+    """Files inside the chosen distributions' top-level folders (``walked``) that no RECORD
+    lists, by the distribution owning the nearest folder (namespace folders are shared)."""
+    strays = [p for p in walked - owned if not is_generated_bytecode(p, present)]
+    if not strays:
+        return {}
+    folder_owner: dict[str, str] = {}
+    for dist in chosen:
+        for row in dist.record.rows if dist.record else ():
+            folder_owner.setdefault(os.path.dirname(row.path), dist.info.name)
+    found: dict[str, list[str]] = {}
+    for path in strays:
+        found.setdefault(_owner(path, folder_owner), []).append(path)
+    return found
+
+
+def _owner(path: str, folder_owner: Mapping[str, str]) -> str:
+    folder = os.path.dirname(path)
+    while folder not in folder_owner and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    return folder_owner.get(folder, "")
+
+
+def _unowned_startup_files(target: Target, owned: set[str]) -> Iterable[str]:
+    """``.pth`` files in a site folder that no distribution owns: Python runs them at start."""
+    for site in target.site_dirs:
+        for path in sorted(top_files(os.path.normpath(site))):
+            if path.endswith(".pth") and path not in owned:
+                yield path

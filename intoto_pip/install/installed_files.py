@@ -1,0 +1,162 @@
+"""What an installed distribution says it owns (its RECORD), and what is really on disk.
+
+Paths are kept as normalised absolute strings (``os.path.normpath``), the one spelling both
+RECORD rows (``pkg/mod.py``, ``../../../bin/tool``) and folder walks are turned into.
+Folders are listed with ``os.scandir``, whose entries know their type without a ``stat``
+per file: one walk finds both what exists and what nobody listed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Python writes these itself (and rewrites them whenever a source's timestamp changes).
+_PYC = re.compile(r"(?P<stem>[^.]+)\.[^.]+(\.opt-[12])?\.pyc\Z")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordRow:
+    """One row of RECORD: where the file is, and its sha256 (hex) if RECORD gives one."""
+
+    path: str
+    sha256: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistRecord:
+    """An installed distribution's RECORD, read."""
+
+    root: str  # the folder RECORD's paths are relative to (the dist-info's parent)
+    rows: tuple[RecordRow, ...]
+    tops: frozenset[str] = frozenset()  # its folders directly in ``root``
+    problems: tuple[str, ...] = ()  # rows that could not be read (named by line)
+
+
+def read_record(dist_info: Path) -> DistRecord | None:
+    """RECORD of ``dist_info``, or None when there is none to read."""
+    try:
+        text = (dist_info / "RECORD").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    root = os.path.normpath(dist_info.parent)
+    prefix = root + os.sep
+    rows: list[RecordRow] = []
+    tops: set[str] = set()
+    problems: list[str] = []
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        if not row or not row[0]:
+            continue
+        name = row[0]
+        path = prefix + name if _plain(name) else os.path.normpath(os.path.join(root, name))
+        first, sep, _ = name.partition("/")
+        if sep and _plain(name):
+            tops.add(prefix + first)
+        # Bytecode is never compared (Python rewrites it): its hash is not even decoded.
+        digest = None if name.endswith(".pyc") else _sha256_hex(row[1] if len(row) > 1 else "")
+        if digest == "":
+            problems.append(f"RECORD line {number}: hash {row[1]!r} is not sha256=<base64>")
+            digest = None
+        rows.append(RecordRow(path=path, sha256=digest))
+    return DistRecord(root=root, rows=tuple(rows), tops=frozenset(tops), problems=tuple(problems))
+
+
+def _plain(name: str) -> bool:
+    """A relative name already in normal form (most rows): no join or normpath needed."""
+    return (
+        os.sep == "/"
+        and not name.startswith(("/", "./", "../"))
+        and "/./" not in name
+        and "/../" not in name
+        and "//" not in name
+        and not name.endswith(("/.", "/.."))
+        and name not in (".", "..")
+    )
+
+
+def _sha256_hex(field: str) -> str | None:
+    """RECORD's ``sha256=<urlsafe base64>`` as hex; None if no hash, "" if unreadable."""
+    if not field:
+        return None
+    algorithm, _, value = field.partition("=")
+    if algorithm != "sha256":
+        return ""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return ""
+    return raw.hex() if len(raw) == 32 else ""
+
+
+def is_bytecode(path: str) -> bool:
+    """Whether ``path`` is a ``.pyc`` in a ``__pycache__`` folder (or an old-style ``.pyc``)."""
+    return path.endswith((".pyc", ".pyo"))
+
+
+def in_pycache(path: str) -> bool:
+    """Whether ``path`` is a ``__pycache__`` folder or inside one (virtualenv's RECORD lists
+    the folders themselves, some of them never made)."""
+    return f"{os.sep}__pycache__{os.sep}" in path or path.endswith(f"{os.sep}__pycache__")
+
+
+def is_generated_bytecode(path: str, present: set[str]) -> bool:
+    """A ``__pycache__/<stem>.<tag>.pyc`` whose ``<stem>.py`` is present beside the folder:
+    what Python writes when it imports that module. Anything else there is not its work."""
+    folder, name = os.path.split(path)
+    if os.path.basename(folder) != "__pycache__":
+        return False
+    match = _PYC.match(name)
+    if match is None:
+        return False
+    return os.path.join(os.path.dirname(folder), match["stem"] + ".py") in present
+
+
+def top_folders(record: DistRecord) -> frozenset[str]:
+    """The folders directly in ``record.root`` that the distribution has files in."""
+    return record.tops
+
+
+def walk_files(folder: str) -> Iterator[str]:
+    """Every regular file below ``folder`` (links are not followed, and not files)."""
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                yield entry.path
+
+
+def top_files(folder: str) -> Iterator[str]:
+    """The regular files directly in ``folder``."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_file(follow_symlinks=False):
+            yield entry.path
+
+
+def regular_files(paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` that are regular files (a ``stat`` each: for the few outside the
+    walked folders, such as scripts)."""
+    found = set()
+    for path in paths:
+        try:
+            if os.path.isfile(path) and not os.path.islink(path):
+                found.add(path)
+        except OSError:
+            continue
+    return found
