@@ -25,7 +25,7 @@ from pathlib import Path
 
 from intoto_pip.archives.evidence import ArchiveMetadata
 from intoto_pip.archives.names import canonical_name
-from intoto_pip.crypto.keys import PublicKey
+from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.install.check_evidence import (
     EVIDENCE_FOLDER,
     PlacedDist,
@@ -63,7 +63,7 @@ class CheckOptions:
     target_dir: Path | None = None
     names: tuple[str, ...] = ()
     policy: Policy = field(default_factory=Policy)
-    layout_keys: tuple[PublicKey, ...] = ()
+    layout_keys: tuple[VerificationKey, ...] = ()
 
 
 @dataclass
