@@ -49,11 +49,11 @@ def normalize_artifact_name(name: str) -> str:
     return normalized
 
 
-def digest_problem(algorithm: str, value: object) -> str | None:
+def digest_problem(algorithm: str, value: str) -> str | None:
     """Why ``value`` is not a digest by ``algorithm`` (None: it is one)."""
     if not algorithm:
         return "empty algorithm name"
-    if not isinstance(value, str) or not _LOWER_HEX.fullmatch(value):
+    if not _LOWER_HEX.fullmatch(value):
         return f"{algorithm}: expected lowercase hex, got {value!r:.80}"
     expected = DIGEST_HEX_LENGTHS.get(algorithm)
     if expected is not None and len(value) != expected:
@@ -67,6 +67,8 @@ def parse_digest(value: object, where: str) -> dict[str, str]:
     if not digest:
         raise MetadataError(f"{where}: expected a non-empty {{algorithm: hex}} map")
     for algorithm, hexval in digest.items():
+        if not isinstance(hexval, str):
+            raise MetadataError(f"{where}: expected a non-empty {{algorithm: hex}} map")
         problem = digest_problem(algorithm, hexval)
         if problem is not None:
             raise MetadataError(f"{where}: {problem}")
