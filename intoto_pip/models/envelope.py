@@ -27,6 +27,9 @@ PAYLOAD_TYPE: Final = "application/vnd.in-toto+json"
 _CLASSIC_MEMBERS: Final = frozenset({"signed", "signatures"})
 _DSSE_MEMBERS: Final = frozenset({"payload", "payloadType", "signatures"})
 _SIGNATURE_MEMBERS: Final = frozenset({"keyid", "sig"})
+# in-toto-golang writes ``"cert": ""`` in every signature; a certificate there would make the
+# signer a certificate-based functionary, which we cannot check.
+_CERT: Final = "cert"
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _KEYID = re.compile(r"[0-9a-fA-F]+")
 _STANDARD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -35,10 +38,18 @@ _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 @dataclass(frozen=True)
 class Signature:
-    """One signature entry: the signer's keyid and the raw signature bytes."""
+    """One signature entry: the signer's keyid and the raw signature bytes.
+
+    An entry that cannot be a signature (``sig`` not hex, a member missing, ...) is kept with
+    its ``problem`` and the entry as received (``original``, so a dump writes it back): it
+    never verifies, and the link it sits on is set aside rather than failing the whole
+    verification, as the reference and in-toto-golang do.
+    """
 
     keyid: str
     sig: bytes
+    problem: str | None = None
+    original: object = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,20 +99,49 @@ def _decode_b64(text: str) -> bytes | None:
     return data if encode(data).decode("ascii") == text else None
 
 
-def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
+class _Malformed(Exception):
+    """A signature entry that cannot be a signature; the entry is set aside."""
+
+
+def _check_cert(value: dict[str, Any], where: str) -> None:
+    cert = value.pop(_CERT)
+    if cert == "":
+        return
+    if isinstance(cert, str):
+        raise MetadataError(f"{where}.cert: certificate-based functionaries are not supported")
+    raise _Malformed(f"{where}.cert: expected a string, got {_json_type(cert)}")
+
+
+def _signature_fields(value: object, where: str, dsse: bool) -> tuple[str, bytes]:
     if not isinstance(value, dict):
-        raise MetadataError(f"{where}: expected an object, got {_json_type(value)}")
-    _check_members(value, _SIGNATURE_MEMBERS, f"{where}: ")
+        raise _Malformed(f"{where}: expected an object, got {_json_type(value)}")
+    value = dict(value)
+    if _CERT in value:
+        _check_cert(value, where)
+    try:
+        _check_members(value, _SIGNATURE_MEMBERS, f"{where}: ")
+    except MetadataError as exc:
+        raise _Malformed(str(exc)) from None
     keyid, sig = value["keyid"], value["sig"]
     if not isinstance(keyid, str) or not _KEYID.fullmatch(keyid):
-        raise MetadataError(f"{where}.keyid: expected a hex string, got {_json_type(keyid)}")
+        raise _Malformed(f"{where}.keyid: expected a hex string, got {_json_type(keyid)}")
     if not isinstance(sig, str):
-        raise MetadataError(f"{where}.sig: expected a string, got {_json_type(sig)}")
+        raise _Malformed(f"{where}.sig: expected a string, got {_json_type(sig)}")
     raw = _decode_b64(sig) if dsse else _decode_hex(sig)
     if raw is None:
-        raise MetadataError(f"{where}.sig: not {'base64' if dsse else 'hex'}")
+        raise _Malformed(f"{where}.sig: not {'base64' if dsse else 'hex'}")
     if not raw:
-        raise MetadataError(f"{where}.sig: empty signature")
+        raise _Malformed(f"{where}.sig: empty signature")
+    return keyid, raw
+
+
+def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
+    try:
+        keyid, raw = _signature_fields(value, where, dsse)
+    except _Malformed as exc:
+        stated = value.get("keyid") if isinstance(value, dict) else None
+        keyid = stated if isinstance(stated, str) else ""
+        return Signature(keyid=keyid, sig=b"", problem=str(exc), original=value)
     return Signature(keyid=keyid, sig=raw)
 
 
@@ -184,11 +224,27 @@ def verified_keys(envelope: Envelope, keys: Sequence[PublicKey]) -> list[PublicK
             continue
         keyids = (key.keyid, key.legacy_keyid)
         if any(
-            sig.keyid in keyids and key.verify(sig.sig, envelope.signed_bytes)
+            sig.problem is None
+            and sig.keyid in keyids
+            and key.verify(sig.sig, envelope.signed_bytes)
             for sig in envelope.signatures
         ):
             found.append(key)
     return found
+
+
+def signature_problems(envelope: Envelope, key: PublicKey) -> list[str]:
+    """Why entries that could be ``key``'s signature are not signatures at all.
+
+    Entries naming another keyid are not ``key``'s concern; entries whose keyid could not be
+    read might have been, so they are named too.
+    """
+    keyids = (key.keyid, key.legacy_keyid)
+    return [
+        sig.problem
+        for sig in envelope.signatures
+        if sig.problem is not None and (sig.keyid in keyids or not _KEYID.fullmatch(sig.keyid))
+    ]
 
 
 def _plain_copy(canonical: bytes) -> dict[str, Any]:
@@ -242,20 +298,32 @@ def add_signatures(envelope: Envelope, signers: Sequence[Signer]) -> Envelope:
     )
 
 
+def _classic_entry(signature: Signature) -> object:
+    if signature.problem is not None:
+        return signature.original
+    return {"keyid": signature.keyid, "sig": signature.sig.hex()}
+
+
+def _dsse_entry(signature: Signature) -> object:
+    if signature.problem is not None:
+        return signature.original
+    return {
+        "keyid": signature.keyid,
+        "sig": base64.standard_b64encode(signature.sig).decode("ascii"),
+    }
+
+
 def dump_envelope(envelope: Envelope) -> bytes:
     """The file bytes in-toto 3.x writes for this envelope."""
     if envelope.raw_payload is not None:
         document: dict[str, Any] = {
             "payload": base64.standard_b64encode(envelope.raw_payload).decode("ascii"),
             "payloadType": PAYLOAD_TYPE,
-            "signatures": [
-                {"keyid": s.keyid, "sig": base64.standard_b64encode(s.sig).decode("ascii")}
-                for s in envelope.signatures
-            ],
+            "signatures": [_dsse_entry(s) for s in envelope.signatures],
         }
         return json.dumps(document, sort_keys=True).encode("utf-8")
     document = {
-        "signatures": [{"keyid": s.keyid, "sig": s.sig.hex()} for s in envelope.signatures],
+        "signatures": [_classic_entry(s) for s in envelope.signatures],
         "signed": envelope.payload,
     }
     return dumps_indented(document).encode("utf-8")

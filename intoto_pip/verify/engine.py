@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from intoto_pip.crypto.keys import PublicKey
 from intoto_pip.errors import RuleError, SignatureError, VerificationError
-from intoto_pip.models.envelope import Envelope, verified_keys
+from intoto_pip.models.envelope import Envelope, signature_problems, verified_keys
 from intoto_pip.models.layout import Inspection, Layout, Step, format_expires
 from intoto_pip.models.link import Link
 from intoto_pip.models.rules import Rule
@@ -111,7 +111,8 @@ def _check_layout_signatures(
     signers = verified_keys(envelope, layout_keys)
     for key in layout_keys:
         if key not in signers:
-            raise SignatureError(f"{what}: no valid signature by key {key.keyid}")
+            problems = "".join(f"; {problem}" for problem in signature_problems(envelope, key))
+            raise SignatureError(f"{what}: no valid signature by key {key.keyid}{problems}")
     return signers
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from intoto_pip.errors import MetadataError, RuleError, SignatureError
-from intoto_pip.models.envelope import Envelope, verified_keys
+from intoto_pip.models.envelope import Envelope, signature_problems, verified_keys
 from intoto_pip.models.layout import Layout, Step
 from intoto_pip.models.link import Artifacts, Link
 from intoto_pip.verify.result import RejectedLink, show_names
@@ -69,7 +69,12 @@ def _check_one(
     link = _parse_payload(envelope, where)
     key = layout.keys[keyid]
     if not verified_keys(envelope, [key]):
-        return RejectedLink(keyid=keyid, reason=f"{where}: no valid signature by key {keyid}")
+        # Set aside, not fatal (the reference's "invalid link ignored"); the threshold
+        # message names it with every reason its signatures could not be checked.
+        problems = "".join(f"; {problem}" for problem in signature_problems(envelope, key))
+        return RejectedLink(
+            keyid=keyid, reason=f"{where}: no valid signature by key {keyid}{problems}"
+        )
     if link is not None and link.name != step.name:
         raise MetadataError(f"{where}: signed link name {link.name!r} is not step {step.name!r}")
     return SignedLink(keyid=keyid, envelope=envelope, link=link)
