@@ -80,7 +80,7 @@ def _verify(
         layout = substitute_layout(layout, params)
     found = [load_step_links(layout, step, context.links) for step in layout.steps]
     chain, sublayouts = _resolve_sublayouts(layout, found, context)
-    warnings = _command_warnings(layout, chain, context.links)
+    warnings = _key_warnings(layout) + _command_warnings(layout, chain, context.links)
     for step in layout.steps:
         check_agreement(step, chain[step.name], context.links)
     used = {step.name: chain[step.name][0][1] for step in layout.steps}
@@ -170,6 +170,14 @@ def _verify_sublayout(
     )
     # As in the reference, parameters are not passed down to sublayouts.
     return _verify(envelope, [layout.keys[keyid]], None, inner)
+
+
+def _key_warnings(layout: Layout) -> list[str]:
+    return [
+        f"step {step_name!r}: pubkeys names keyid {keyid!r}, which is not in the layout's keys "
+        "(ignored: it can never sign)"
+        for step_name, keyid in layout.unknown_pubkeys()
+    ]
 
 
 def _command_warnings(layout: Layout, chain: Chain, source: LinkSource) -> list[str]:

@@ -82,7 +82,8 @@ def _check_one(
 
 def load_step_links(layout: Layout, step: Step, source: LinkSource) -> StepLinks:
     """Load and check the links of ``step``; SignatureError if the threshold is not met."""
-    keyids = tuple(dict.fromkeys(step.pubkeys))
+    # A keyid missing from the layout's keys can never sign (the engine warns about it).
+    keyids = tuple(keyid for keyid in dict.fromkeys(step.pubkeys) if keyid in layout.keys)
     envelopes = source.links_for(step.name, keyids)
     valid: list[SignedLink] = []
     missing: list[str] = []

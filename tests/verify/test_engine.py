@@ -422,3 +422,14 @@ def test_layout_signature_that_is_not_a_signature_is_named() -> None:
     assert str(caught.value) == (
         f"layout: no valid signature by key {key('owner').keyid}; signatures[0].sig: not hex"
     )
+
+
+def test_a_pubkey_missing_from_keys_is_only_a_warning() -> None:
+    value = simple_layout()
+    value["steps"][1]["pubkeys"].insert(0, "00" * 32)
+    result = verify(sign(value, "owner"), simple_links())
+    assert result.steps[1].signers == (key("bob").keyid,)
+    assert result.warnings == (
+        f"step 'build': pubkeys names keyid {'00' * 32!r}, which is not in the layout's keys "
+        "(ignored: it can never sign)",
+    )
