@@ -16,6 +16,7 @@ from intoto_pip.errors import MetadataError, RuleError, SignatureError
 from intoto_pip.models.envelope import Envelope, signature_problems, verified_keys
 from intoto_pip.models.layout import Layout, Step
 from intoto_pip.models.link import Artifacts, Link
+from intoto_pip.models.statement import STATEMENT_TYPE, link_from_statement
 from intoto_pip.verify.result import RejectedLink, show_names
 
 
@@ -59,7 +60,14 @@ def _parse_payload(envelope: Envelope, where: str) -> Link | None:
         return Link.from_dict(envelope.payload, where=where)
     if kind == "layout":
         return None  # verified as a sublayout later, with its own parser and checks
-    raise MetadataError(f"{where}._type: expected 'link' or 'layout', got {kind!r}")
+    if kind == STATEMENT_TYPE:
+        if envelope.kind != "dsse":
+            raise MetadataError(f"{where}: an in-toto Statement comes in a DSSE envelope")
+        return link_from_statement(envelope.payload, where=where)
+    raise MetadataError(
+        f"{where}._type: expected 'link' or 'layout', got {kind!r} "
+        f"(or an in-toto Statement, {STATEMENT_TYPE!r})"
+    )
 
 
 def _check_one(
