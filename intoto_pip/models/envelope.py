@@ -40,10 +40,12 @@ _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 class Signature:
     """One signature entry: the signer's keyid and the raw signature bytes.
 
-    An entry that cannot be a signature (``sig`` not hex, a member missing, ...) is kept with
-    its ``problem`` and the entry as received (``original``, so a dump writes it back): it
-    never verifies, and the link it sits on is set aside rather than failing the whole
-    verification, as the reference and in-toto-golang do.
+    An entry whose values cannot be a signature (``sig`` not hex or empty, a keyid that is
+    not hex, an unknown member) is kept with its ``problem`` and the entry as received
+    (``original``, so a dump writes it back): it never verifies, and the link it sits on is
+    set aside rather than failing the whole verification, as the reference and in-toto-golang
+    do. An entry of the wrong shape (not an object, a member missing or not a string) refuses
+    the file, as the reference refuses it.
     """
 
     keyid: str
@@ -100,33 +102,41 @@ def _decode_b64(text: str) -> bytes | None:
 
 
 class _Malformed(Exception):
-    """A signature entry that cannot be a signature; the entry is set aside."""
+    """A signature entry whose values cannot be a signature; the entry is set aside."""
 
 
 def _check_cert(value: dict[str, Any], where: str) -> None:
     cert = value.pop(_CERT)
-    if cert == "":
-        return
-    if isinstance(cert, str):
+    if not isinstance(cert, str):
+        raise MetadataError(f"{where}.cert: expected a string, got {_json_type(cert)}")
+    if cert:
         raise MetadataError(f"{where}.cert: certificate-based functionaries are not supported")
-    raise _Malformed(f"{where}.cert: expected a string, got {_json_type(cert)}")
 
 
-def _signature_fields(value: object, where: str, dsse: bool) -> tuple[str, bytes]:
+def _check_shape(value: object, where: str) -> dict[str, Any]:
+    """The entry's structure; a broken one refuses the file, as the reference refuses it."""
     if not isinstance(value, dict):
-        raise _Malformed(f"{where}: expected an object, got {_json_type(value)}")
-    value = dict(value)
-    if _CERT in value:
-        _check_cert(value, where)
-    try:
-        _check_members(value, _SIGNATURE_MEMBERS, f"{where}: ")
-    except MetadataError as exc:
-        raise _Malformed(str(exc)) from None
-    keyid, sig = value["keyid"], value["sig"]
-    if not isinstance(keyid, str) or not _KEYID.fullmatch(keyid):
-        raise _Malformed(f"{where}.keyid: expected a hex string, got {_json_type(keyid)}")
-    if not isinstance(sig, str):
-        raise _Malformed(f"{where}.sig: expected a string, got {_json_type(sig)}")
+        raise MetadataError(f"{where}: expected an object, got {_json_type(value)}")
+    entry = dict(value)
+    if _CERT in entry:
+        _check_cert(entry, where)
+    for member in sorted(_SIGNATURE_MEMBERS):
+        if member not in entry:
+            raise MetadataError(f"{where}: missing member {member!r}")
+        if not isinstance(entry[member], str):
+            raise MetadataError(
+                f"{where}.{member}: expected a string, got {_json_type(entry[member])}"
+            )
+    return entry
+
+
+def _signature_fields(entry: dict[str, Any], where: str, dsse: bool) -> tuple[str, bytes]:
+    unknown = sorted(set(entry) - _SIGNATURE_MEMBERS)
+    if unknown:
+        raise _Malformed(f"{where}: unknown member {unknown[0]!r}")
+    keyid, sig = entry["keyid"], entry["sig"]
+    if not _KEYID.fullmatch(keyid):
+        raise _Malformed(f"{where}.keyid: expected a hex string, got {keyid[:80]!r}")
     raw = _decode_b64(sig) if dsse else _decode_hex(sig)
     if raw is None:
         raise _Malformed(f"{where}.sig: not {'base64' if dsse else 'hex'}")
@@ -136,12 +146,11 @@ def _signature_fields(value: object, where: str, dsse: bool) -> tuple[str, bytes
 
 
 def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
+    entry = _check_shape(value, where)
     try:
-        keyid, raw = _signature_fields(value, where, dsse)
+        keyid, raw = _signature_fields(entry, where, dsse)
     except _Malformed as exc:
-        stated = value.get("keyid") if isinstance(value, dict) else None
-        keyid = stated if isinstance(stated, str) else ""
-        return Signature(keyid=keyid, sig=b"", problem=str(exc), original=value)
+        return Signature(keyid=entry["keyid"], sig=b"", problem=str(exc), original=value)
     return Signature(keyid=keyid, sig=raw)
 
 

@@ -335,6 +335,31 @@ REFUSALS: list[tuple[str, Any, str]] = [
         "f.link: payload: duplicate key 'a'",
     ),
     (
+        "sig entry string",
+        lambda s: _add_signature(_classic(s), "ab"),
+        "f.link: signatures[1]: expected an object, got string",
+    ),
+    (
+        "sig no keyid",
+        lambda s: _drop(_classic(s), "signatures", 0, "keyid"),
+        "f.link: signatures[0]: missing member 'keyid'",
+    ),
+    (
+        "keyid int",
+        lambda s: _set(_classic(s), "signatures", 0, "keyid", 5),
+        "f.link: signatures[0].keyid: expected a string, got integer",
+    ),
+    (
+        "sig null",
+        lambda s: _set(_classic(s), "signatures", 0, "sig", None),
+        "f.link: signatures[0].sig: expected a string, got null",
+    ),
+    (
+        "cert not a string",
+        lambda s: _set(_classic(s), "signatures", 0, "cert", None),
+        "f.link: signatures[0].cert: expected a string, got null",
+    ),
+    (
         "cert",
         lambda s: _set(_classic(s), "signatures", 0, "cert", "-----BEGIN CERTIFICATE-----"),
         "f.link: signatures[0].cert: certificate-based functionaries are not supported",
@@ -380,34 +405,14 @@ def test_keys_for_verification_come_from_key_dicts(signers: list[Signer]) -> Non
 
 SET_ASIDE: list[tuple[str, Any, str]] = [
     (
-        "sig entry string",
-        lambda s: _add_signature(_classic(s), "ab"),
-        "signatures[1]: expected an object, got string",
-    ),
-    (
-        "sig no keyid",
-        lambda s: _drop(_classic(s), "signatures", 0, "keyid"),
-        "signatures[0]: missing member 'keyid'",
-    ),
-    (
         "sig extra",
         lambda s: _set(_classic(s), "signatures", 0, "other_headers", "ab"),
         "signatures[0]: unknown member 'other_headers'",
     ),
     (
-        "keyid int",
-        lambda s: _set(_classic(s), "signatures", 0, "keyid", 5),
-        "signatures[0].keyid: expected a hex string",
-    ),
-    (
         "keyid text",
         lambda s: _set(_classic(s), "signatures", 0, "keyid", "not hex"),
         "signatures[0].keyid: expected a hex string",
-    ),
-    (
-        "sig null",
-        lambda s: _set(_classic(s), "signatures", 0, "sig", None),
-        "signatures[0].sig: expected a string, got null",
     ),
     (
         "sig not hex",
@@ -438,11 +443,6 @@ SET_ASIDE: list[tuple[str, Any, str]] = [
         "dsse sig extra",
         lambda s: _set(_dsse(s), "signatures", 0, "other", ""),
         "signatures[0]: unknown member 'other'",
-    ),
-    (
-        "cert not a string",
-        lambda s: _set(_classic(s), "signatures", 0, "cert", None),
-        "signatures[0].cert: expected a string, got null",
     ),
     (
         "dsse sig empty",
