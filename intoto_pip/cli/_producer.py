@@ -154,6 +154,15 @@ def add_dsse(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_attestation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--attestation",
+        action="store_true",
+        help="write an in-toto attestation (Statement v1, link predicate v0.3) in DSSE "
+        "instead of a link; same file name",
+    )
+
+
 def record_options(args: argparse.Namespace) -> RecordOptions:
     from pathlib import Path
 

@@ -13,6 +13,7 @@ EXAMPLE = """examples:
 'start' writes the signed, unfinished link .<step>.<keyid[:8]>.link-unfinished in the
 working folder; 'stop' checks that it is signed by the same key and names the same step,
 adds the products, signs again (same envelope format) and writes <step>.<keyid[:8]>.link.
+'stop --attestation' writes it as an in-toto attestation (Statement v1) in DSSE instead.
 """
 
 
@@ -62,6 +63,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     flags.add_signing_key(parser, gpg=True)
     flags.add_record_options(parser)
     flags.add_dsse(parser)
+    flags.add_attestation(parser)
     add_verbosity(parser)
     parser.set_defaults(handler=run)
 
@@ -85,15 +87,18 @@ def run(args: argparse.Namespace) -> int:
             materials=tuple(args.materials),
             record=record,
             use_dsse=args.use_dsse,
+            attestation=args.attestation,
         )
         result = record_start(start, signer)
     else:
-        # The envelope format follows the unfinished link; --use-dsse matters on start.
+        # The envelope format follows the unfinished link; --use-dsse matters on start,
+        # --attestation on stop (on start it only makes the unfinished link DSSE).
         stop = RecordStopOptions(
             step=args.step_name,
             products=tuple(args.products),
             record=record,
             metadata_dir=Path(args.metadata_directory),
+            attestation=args.attestation,
         )
         result = record_stop(stop, signer)
     flags.warn_skipped(args, result.skipped)

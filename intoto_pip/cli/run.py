@@ -10,6 +10,7 @@ EXAMPLE = """examples:
   intoto-pip run -n review --signing-key bob -m document.pdf -x
   intoto-pip run -n tag --signing-key alice -p . --use-dsse -- git tag v1.0
   intoto-pip run -n build --gpg 3BF8135765A07E21BD12BF89A5627F6BF439F3C2 -p dist -- make
+  intoto-pip run -n build --signing-key alice -m src -p dist --attestation -- make
 
 The link is written to DIR/<step>.<keyid[:8]>.link (DIR: -d, default the working folder).
 The exit status is the wrapped command's; 1 if it could not run or timed out (no link is
@@ -71,6 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     flags.add_record_options(p)
     flags.add_dsse(p)
+    flags.add_attestation(p)
     p.add_argument(
         "--run-timeout",
         type=float,
@@ -105,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.run_timeout or None,
         record=flags.record_options(args),
         use_dsse=args.use_dsse,
+        attestation=args.attestation,
         metadata_dir=Path(args.metadata_directory),
     )
     result = run_step(options, signer, sink=flags.echo)

@@ -15,7 +15,9 @@ EXAMPLE = """examples:
 
 Without -o, a layout is written over itself and a link to <step>.<keyid[:8]>.link.
 A link takes exactly one key and no -a. The envelope format (Metablock or DSSE) is kept.
+A layout without "expires" gets one a month from now (as in-toto-sign), with a warning.
 --verify exits 0 when every given public key has a valid signature, 1 otherwise.
+A file that is not link or layout metadata exits 2, as with in-toto-sign.
 """
 
 
@@ -76,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
     signers = (
         flags.gpg_signers(args) if args.gpg is not None else flags.load_signers(args, args.key)
     )
-    output = sign_file(
+    outcome = sign_file(
         path, signers, output=Path(args.output) if args.output else None, append=args.append
     )
-    flags.info(args, f"wrote {output}")
+    flags.warn_skipped(args, outcome.warnings)
+    flags.info(args, f"wrote {outcome.path}")
     return 0

@@ -31,6 +31,9 @@ _CLASSIC_MEMBERS: Final = frozenset({"signed", "signatures"})
 _DSSE_MEMBERS: Final = frozenset({"payload", "payloadType", "signatures"})
 _SIGNATURE_MEMBERS: Final = frozenset({"keyid", "sig"})
 _GPG_SIGNATURE_MEMBERS: Final = frozenset({"keyid", "other_headers", "signature"})
+# in-toto-golang writes ``"cert": ""`` in every signature; a certificate there would make the
+# signer a certificate-based functionary, which we cannot check.
+_CERT: Final = "cert"
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _KEYID = re.compile(r"[0-9a-fA-F]+")
 _STANDARD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -43,11 +46,20 @@ class Signature:
 
     A GPG entry (Metablock only) also has ``other_headers``, the OpenPGP hashed part; it is
     written as ``{keyid, other_headers, signature}`` as the reference writes it.
+
+    An entry whose values cannot be a signature (``sig`` not hex or empty, a keyid that is
+    not hex, an unknown member) is kept with its ``problem`` and the entry as received
+    (``original``, so a dump writes it back): it never verifies, and the link it sits on is
+    set aside rather than failing the whole verification, as the reference and in-toto-golang
+    do. An entry of the wrong shape (not an object, a member missing or not a string) refuses
+    the file, as the reference refuses it.
     """
 
     keyid: str
     sig: bytes
     other_headers: bytes | None = None
+    problem: str | None = None
+    original: object = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,22 +124,58 @@ def _parse_gpg_signature(value: dict[str, Any], where: str) -> Signature:
     return Signature(keyid=keyid, sig=parts[1], other_headers=parts[0])
 
 
-def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
+class _Malformed(Exception):
+    """A signature entry whose values cannot be a signature; the entry is set aside."""
+
+
+def _check_cert(value: dict[str, Any], where: str) -> None:
+    cert = value.pop(_CERT)
+    if not isinstance(cert, str):
+        raise MetadataError(f"{where}.cert: expected a string, got {_json_type(cert)}")
+    if cert:
+        raise MetadataError(f"{where}.cert: certificate-based functionaries are not supported")
+
+
+def _check_shape(value: object, where: str) -> dict[str, Any]:
+    """The entry's structure; a broken one refuses the file, as the reference refuses it."""
     if not isinstance(value, dict):
         raise MetadataError(f"{where}: expected an object, got {_json_type(value)}")
-    if not dsse and "sig" not in value and "other_headers" in value:
-        return _parse_gpg_signature(value, where)
-    _check_members(value, _SIGNATURE_MEMBERS, f"{where}: ")
-    keyid, sig = value["keyid"], value["sig"]
-    if not isinstance(keyid, str) or not _KEYID.fullmatch(keyid):
-        raise MetadataError(f"{where}.keyid: expected a hex string, got {_json_type(keyid)}")
-    if not isinstance(sig, str):
-        raise MetadataError(f"{where}.sig: expected a string, got {_json_type(sig)}")
+    entry = dict(value)
+    if _CERT in entry:
+        _check_cert(entry, where)
+    for member in sorted(_SIGNATURE_MEMBERS):
+        if member not in entry:
+            raise MetadataError(f"{where}: missing member {member!r}")
+        if not isinstance(entry[member], str):
+            raise MetadataError(
+                f"{where}.{member}: expected a string, got {_json_type(entry[member])}"
+            )
+    return entry
+
+
+def _signature_fields(entry: dict[str, Any], where: str, dsse: bool) -> tuple[str, bytes]:
+    unknown = sorted(set(entry) - _SIGNATURE_MEMBERS)
+    if unknown:
+        raise _Malformed(f"{where}: unknown member {unknown[0]!r}")
+    keyid, sig = entry["keyid"], entry["sig"]
+    if not _KEYID.fullmatch(keyid):
+        raise _Malformed(f"{where}.keyid: expected a hex string, got {keyid[:80]!r}")
     raw = _decode_b64(sig) if dsse else _decode_hex(sig)
     if raw is None:
-        raise MetadataError(f"{where}.sig: not {'base64' if dsse else 'hex'}")
+        raise _Malformed(f"{where}.sig: not {'base64' if dsse else 'hex'}")
     if not raw:
-        raise MetadataError(f"{where}.sig: empty signature")
+        raise _Malformed(f"{where}.sig: empty signature")
+    return keyid, raw
+
+
+def _parse_signature(value: object, where: str, dsse: bool) -> Signature:
+    if not dsse and isinstance(value, dict) and "sig" not in value and "other_headers" in value:
+        return _parse_gpg_signature(value, where)  # as the reference writes GPG signatures
+    entry = _check_shape(value, where)
+    try:
+        keyid, raw = _signature_fields(entry, where, dsse)
+    except _Malformed as exc:
+        return Signature(keyid=entry["keyid"], sig=b"", problem=str(exc), original=value)
     return Signature(keyid=keyid, sig=raw)
 
 
@@ -204,7 +252,7 @@ def _signed_by(
     """Whether an entry of ``key`` verifies; the expiry if one did but the key had expired."""
     expired: GpgExpiredError | None = None
     for sig in envelope.signatures:
-        if not key.accepts(sig.keyid):
+        if sig.problem is not None or not key.accepts(sig.keyid):
             continue
         try:
             if key.verify_entry(sig.keyid, sig.sig, sig.other_headers, envelope.signed_bytes, now):
@@ -239,6 +287,19 @@ def verified_keys(
         elif result:
             found.append(key)
     return found
+
+
+def signature_problems(envelope: Envelope, key: VerificationKey) -> list[str]:
+    """Why entries that could be ``key``'s signature are not signatures at all.
+
+    Entries naming another keyid are not ``key``'s concern; entries whose keyid could not be
+    read might have been, so they are named too.
+    """
+    return [
+        sig.problem
+        for sig in envelope.signatures
+        if sig.problem is not None and (key.accepts(sig.keyid) or not _KEYID.fullmatch(sig.keyid))
+    ]
 
 
 def _plain_copy(canonical: bytes) -> dict[str, Any]:
@@ -303,13 +364,24 @@ def add_signatures(envelope: Envelope, signers: Sequence[Signer]) -> Envelope:
     )
 
 
-def _classic_signature(sig: Signature) -> dict[str, str]:
-    if sig.other_headers is None:
-        return {"keyid": sig.keyid, "sig": sig.sig.hex()}
+def _classic_entry(signature: Signature) -> object:
+    if signature.problem is not None:
+        return signature.original
+    if signature.other_headers is None:
+        return {"keyid": signature.keyid, "sig": signature.sig.hex()}
     return {
-        "keyid": sig.keyid,
-        "other_headers": sig.other_headers.hex(),
-        "signature": sig.sig.hex(),
+        "keyid": signature.keyid,
+        "other_headers": signature.other_headers.hex(),
+        "signature": signature.sig.hex(),
+    }
+
+
+def _dsse_entry(signature: Signature) -> object:
+    if signature.problem is not None:
+        return signature.original
+    return {
+        "keyid": signature.keyid,
+        "sig": base64.standard_b64encode(signature.sig).decode("ascii"),
     }
 
 
@@ -319,14 +391,11 @@ def dump_envelope(envelope: Envelope) -> bytes:
         document: dict[str, Any] = {
             "payload": base64.standard_b64encode(envelope.raw_payload).decode("ascii"),
             "payloadType": PAYLOAD_TYPE,
-            "signatures": [
-                {"keyid": s.keyid, "sig": base64.standard_b64encode(s.sig).decode("ascii")}
-                for s in envelope.signatures
-            ],
+            "signatures": [_dsse_entry(s) for s in envelope.signatures],
         }
         return json.dumps(document, sort_keys=True).encode("utf-8")
     document = {
-        "signatures": [_classic_signature(s) for s in envelope.signatures],
+        "signatures": [_classic_entry(s) for s in envelope.signatures],
         "signed": envelope.payload,
     }
     return dumps_indented(document).encode("utf-8")

@@ -191,16 +191,28 @@ class Layout:
     def _check_step_keys(self, where: str) -> None:
         for index, step in enumerate(self.steps):
             at = f"{where}.steps[{index}]"
-            for position, keyid in enumerate(step.pubkeys):
-                if keyid not in self.keys:
-                    raise MetadataError(f"{at}.pubkeys[{position}]: {keyid[:16]} not in keys")
-            # Thresholds count key material, so two keyids of one key are one functionary.
-            distinct = count_distinct(self.keys[keyid] for keyid in dict.fromkeys(step.pubkeys))
+            # Thresholds count key material, so two keyids of one key are one functionary;
+            # a keyid missing from keys can never sign (see unknown_pubkeys).
+            known = (self.keys[k] for k in dict.fromkeys(step.pubkeys) if k in self.keys)
+            distinct = count_distinct(known)
             if step.threshold > distinct:
                 raise MetadataError(
                     f"{at}.threshold: {step.threshold} is more than the {distinct} "
                     f"distinct key(s) authorised for step {step.name!r}"
                 )
+
+    def unknown_pubkeys(self) -> tuple[tuple[str, str], ...]:
+        """(step name, keyid) for each keyid a step authorises that ``keys`` does not hold.
+
+        The reference and in-toto-golang ignore such a keyid, as we do: no link can be
+        verified with a key that is not there. The verifier reports each as a warning.
+        """
+        return tuple(
+            (step.name, keyid)
+            for step in self.steps
+            for keyid in dict.fromkeys(step.pubkeys)
+            if keyid not in self.keys
+        )
 
     def step(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from intoto_pip.errors import MetadataError
 from intoto_pip.models.fields import (
@@ -20,6 +21,18 @@ from intoto_pip.models.fields import (
 Artifacts = Mapping[str, Mapping[str, str]]
 _LINK_FIELDS = {"_type", "name", "materials", "products"}
 _LINK_OPTIONAL = {"byproducts", "command", "environment"}
+# Hex digits per algorithm the reference and in-toto-golang record. Any other algorithm must
+# still be whole bytes of lowercase hex: a rule compares digests as strings, so one value must
+# have one spelling, and a value no hash function could produce is a forgery or a bug.
+DIGEST_HEX_LENGTHS: Final = {
+    "md5": 32,
+    "sha1": 40,
+    "sha224": 56,
+    "sha256": 64,
+    "sha384": 96,
+    "sha512": 128,
+}
+_LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})+")
 
 
 def normalize_artifact_name(name: str) -> str:
@@ -36,24 +49,45 @@ def normalize_artifact_name(name: str) -> str:
     return normalized
 
 
+def digest_problem(algorithm: str, value: str) -> str | None:
+    """Why ``value`` is not a digest by ``algorithm`` (None: it is one)."""
+    if not algorithm:
+        return "empty algorithm name"
+    if not _LOWER_HEX.fullmatch(value):
+        return f"{algorithm}: expected lowercase hex, got {value!r:.80}"
+    expected = DIGEST_HEX_LENGTHS.get(algorithm)
+    if expected is not None and len(value) != expected:
+        return f"{algorithm}: expected {expected} hex digits, got {len(value)}"
+    return None
+
+
+def parse_digest(value: object, where: str) -> dict[str, str]:
+    """A non-empty ``{algorithm: lowercase hex}`` map, each of its algorithm's length."""
+    digest = expect_object(value, where)
+    if not digest:
+        raise MetadataError(f"{where}: expected a non-empty {{algorithm: hex}} map")
+    for algorithm, hexval in digest.items():
+        if not isinstance(hexval, str):
+            raise MetadataError(f"{where}: expected a non-empty {{algorithm: hex}} map")
+        problem = digest_problem(algorithm, hexval)
+        if problem is not None:
+            raise MetadataError(f"{where}: {problem}")
+    return dict(digest)
+
+
 def parse_artifacts(value: object, where: str) -> dict[str, dict[str, str]]:
     obj = expect_object(value, where)
     result: dict[str, dict[str, str]] = {}
     for name, hashes in obj.items():
         if "\x00" in name or not name:
             raise MetadataError(f"{where}: artifact name {name!r} is empty or holds NUL")
-        digest = expect_object(hashes, f"{where}[{name!r}]")
-        if not digest or not all(
-            isinstance(algo, str) and isinstance(hexval, str) and hexval
-            for algo, hexval in digest.items()
-        ):
-            raise MetadataError(f"{where}[{name!r}]: expected a non-empty {{algorithm: hex}} map")
+        digest = parse_digest(hashes, f"{where}[{name!r}]")
         normalized = normalize_artifact_name(name)
         if normalized in result:
             raise MetadataError(
                 f"{where}: artifact names {name!r} and another both normalise to {normalized!r}"
             )
-        result[normalized] = dict(digest)
+        result[normalized] = digest
     return result
 
 

@@ -10,6 +10,8 @@ from intoto_pip.crypto.keys import Signer
 from intoto_pip.errors import InputError, MetadataError
 from intoto_pip.models.envelope import Envelope, dump_envelope, sign_payload
 from intoto_pip.models.fields import check_name
+from intoto_pip.models.link import Link
+from intoto_pip.models.statement import statement_from_link
 from intoto_pip.store import write_atomic
 
 
@@ -46,10 +48,26 @@ def link_payload(
     }
 
 
+def as_attestation(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A link payload as an in-toto Statement v1 with the link predicate (v0.3)."""
+    try:
+        return statement_from_link(Link.from_dict(payload))
+    except ValueError as exc:
+        raise InputError(f"cannot write an in-toto attestation: {exc}") from exc
+
+
 def sign_and_write(
-    payload: Mapping[str, Any], signers: Sequence[Signer], *, dsse: bool, path: Path
+    payload: Mapping[str, Any],
+    signers: Sequence[Signer],
+    *,
+    dsse: bool,
+    path: Path,
+    attestation: bool = False,
 ) -> Envelope:
-    """Sign and write atomically: a reader never sees a half-written file."""
+    """Sign and write atomically: a reader never sees a half-written file. An attestation
+    (a Statement v1) always comes in DSSE."""
+    if attestation:
+        payload, dsse = as_attestation(payload), True
     envelope = sign_payload(payload, signers, dsse=dsse)
     write_atomic(path, dump_envelope(envelope))
     return envelope

@@ -32,6 +32,8 @@ class RecordStartOptions:
     materials: tuple[str, ...] = ()
     record: RecordOptions = field(default_factory=RecordOptions)
     use_dsse: bool = False
+    # The unfinished link is a link in DSSE; the attestation is written by stop.
+    attestation: bool = False
     workdir: Path = Path()  # where the unfinished link is kept
 
 
@@ -42,6 +44,7 @@ class RecordStopOptions:
     record: RecordOptions = field(default_factory=RecordOptions)
     metadata_dir: Path = Path()
     workdir: Path = Path()
+    attestation: bool = False  # write an in-toto Statement v1 (link predicate), in DSSE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +59,8 @@ def record_start(options: RecordStartOptions, signer: Signer) -> RecordResult:
     materials = record_artifacts_report(options.materials, options.record)
     payload = link_payload(options.step, materials=materials.artifacts, products={}, byproducts={})
     path = options.workdir / unfinished_link_filename(options.step, signer.public_key.keyid)
-    sign_and_write(payload, [signer], dsse=options.use_dsse, path=path)
+    dsse = options.use_dsse or options.attestation
+    sign_and_write(payload, [signer], dsse=dsse, path=path)
     return RecordResult(link_path=path, skipped=materials.skipped)
 
 
@@ -76,7 +80,8 @@ def record_stop(options: RecordStopOptions, signer: Signer) -> RecordResult:
     payload: dict[str, Any] = dict(envelope.payload)
     payload["products"] = products.artifacts
     path = options.metadata_dir / link_filename(options.step, keyid)
-    sign_and_write(payload, [signer], dsse=envelope.kind == "dsse", path=path)
+    dsse = envelope.kind == "dsse"
+    sign_and_write(payload, [signer], dsse=dsse, path=path, attestation=options.attestation)
     unfinished.unlink()
     return RecordResult(link_path=path, skipped=products.skipped)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from intoto_pip.artifacts.collect import RecordOptions, record_artifacts_report
 from intoto_pip.crypto.keys import Signer
+from intoto_pip.errors import InputError
 from intoto_pip.produce.command import CommandResult, OutputSink, run_command
 from intoto_pip.produce.common import (
     check_directory,
@@ -32,6 +33,7 @@ class RunOptions:
     timeout: float | None = DEFAULT_TIMEOUT  # None: no limit
     record: RecordOptions = field(default_factory=RecordOptions)
     use_dsse: bool = False
+    attestation: bool = False  # write an in-toto Statement v1 (link predicate), in DSSE
     metadata_dir: Path = Path()
 
 
@@ -50,6 +52,8 @@ def run_step(options: RunOptions, signer: Signer, *, sink: OutputSink | None = N
     """
     check_step_name(options.step)
     check_directory(options.metadata_dir, "metadata directory")
+    if options.attestation and not options.products:
+        raise InputError("an in-toto attestation needs products (its subject): give -p PATH")
     materials = record_artifacts_report(options.materials, options.record)
     result: CommandResult | None = None
     if options.command:
@@ -68,7 +72,9 @@ def run_step(options: RunOptions, signer: Signer, *, sink: OutputSink | None = N
         byproducts=result.byproducts() if result else {},
     )
     path = options.metadata_dir / link_filename(options.step, signer.public_key.keyid)
-    sign_and_write(payload, [signer], dsse=options.use_dsse, path=path)
+    sign_and_write(
+        payload, [signer], dsse=options.use_dsse, path=path, attestation=options.attestation
+    )
     return RunResult(
         link_path=path,
         return_value=result.return_value if result else None,

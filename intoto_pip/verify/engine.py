@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.errors import RuleError, SignatureError, VerificationError
-from intoto_pip.models.envelope import Envelope, verified_keys
+from intoto_pip.models.envelope import Envelope, signature_problems, verified_keys
 from intoto_pip.models.layout import Inspection, Layout, Step, format_expires
 from intoto_pip.models.link import Link
 from intoto_pip.models.rules import Rule
@@ -91,7 +91,7 @@ def _verify(
         layout = substitute_layout(layout, params)
     found = [load_step_links(layout, step, context.links) for step in layout.steps]
     chain, sublayouts = _resolve_sublayouts(layout, found, context)
-    warnings = _command_warnings(layout, chain, context.links)
+    warnings = _key_warnings(layout) + _command_warnings(layout, chain, context.links)
     for step in layout.steps:
         check_agreement(step, chain[step.name], context.links)
     used = {step.name: chain[step.name][0][1] for step in layout.steps}
@@ -128,7 +128,8 @@ def _check_layout_signatures(
         raise SignatureError(f"{what}: {exc}") from exc
     for key in layout_keys:
         if key not in signers:
-            raise SignatureError(f"{what}: no valid signature by key {key.keyid}")
+            problems = "".join(f"; {problem}" for problem in signature_problems(envelope, key))
+            raise SignatureError(f"{what}: no valid signature by key {key.keyid}{problems}")
     return signers
 
 
@@ -186,6 +187,14 @@ def _verify_sublayout(
     )
     # As in the reference, parameters are not passed down to sublayouts.
     return _verify(envelope, [layout.keys[keyid]], None, inner)
+
+
+def _key_warnings(layout: Layout) -> list[str]:
+    return [
+        f"step {step_name!r}: pubkeys names keyid {keyid!r}, which is not in the layout's keys "
+        "(ignored: it can never sign)"
+        for step_name, keyid in layout.unknown_pubkeys()
+    ]
 
 
 def _command_warnings(layout: Layout, chain: Chain, source: LinkSource) -> list[str]:

@@ -15,9 +15,10 @@ from typing import Protocol
 from intoto_pip.crypto.gpg_keys import GpgExpiredError, GpgKey
 from intoto_pip.crypto.keys import count_distinct
 from intoto_pip.errors import MetadataError, RuleError, SignatureError
-from intoto_pip.models.envelope import Envelope, verified_keys
+from intoto_pip.models.envelope import Envelope, signature_problems, verified_keys
 from intoto_pip.models.layout import Layout, Step
 from intoto_pip.models.link import Artifacts, Link
+from intoto_pip.models.statement import STATEMENT_TYPE, link_from_statement
 from intoto_pip.verify.result import RejectedLink, show_names
 
 
@@ -61,7 +62,14 @@ def _parse_payload(envelope: Envelope, where: str) -> Link | None:
         return Link.from_dict(envelope.payload, where=where)
     if kind == "layout":
         return None  # verified as a sublayout later, with its own parser and checks
-    raise MetadataError(f"{where}._type: expected 'link' or 'layout', got {kind!r}")
+    if kind == STATEMENT_TYPE:
+        if envelope.kind != "dsse":
+            raise MetadataError(f"{where}: an in-toto Statement comes in a DSSE envelope")
+        return link_from_statement(envelope.payload, where=where)
+    raise MetadataError(
+        f"{where}._type: expected 'link' or 'layout', got {kind!r} "
+        f"(or an in-toto Statement, {STATEMENT_TYPE!r})"
+    )
 
 
 def _check_one(
@@ -75,7 +83,12 @@ def _check_one(
     except GpgExpiredError as exc:  # not counted, as the reference skips such a link
         return RejectedLink(keyid=keyid, reason=f"{where}: {exc}")
     if not signed:
-        return RejectedLink(keyid=keyid, reason=f"{where}: no valid signature by key {keyid}")
+        # Set aside, not fatal (the reference's "invalid link ignored"); the threshold
+        # message names it with every reason its signatures could not be checked.
+        problems = "".join(f"; {problem}" for problem in signature_problems(envelope, key))
+        return RejectedLink(
+            keyid=keyid, reason=f"{where}: no valid signature by key {keyid}{problems}"
+        )
     if link is not None and link.name != step.name:
         raise MetadataError(f"{where}: signed link name {link.name!r} is not step {step.name!r}")
     return SignedLink(keyid=keyid, envelope=envelope, link=link)
@@ -90,7 +103,8 @@ def _file_keyids(layout: Layout, keyid: str) -> tuple[str, ...]:
 
 def load_step_links(layout: Layout, step: Step, source: LinkSource) -> StepLinks:
     """Load and check the links of ``step``; SignatureError if the threshold is not met."""
-    keyids = tuple(dict.fromkeys(step.pubkeys))
+    # A keyid missing from the layout's keys can never sign (the engine warns about it).
+    keyids = tuple(keyid for keyid in dict.fromkeys(step.pubkeys) if keyid in layout.keys)
     filed = {keyid: _file_keyids(layout, keyid) for keyid in keyids}
     envelopes = source.links_for(step.name, tuple(dict.fromkeys(sum(filed.values(), ()))))
     valid: list[SignedLink] = []

@@ -435,3 +435,27 @@ def test_layout_create_makes_the_output_folder_and_says_what_it_wrote(
     said = capsys.readouterr().out
     assert said.startswith(f"{out}: layout with 1 step(s) and 0 inspection(s), signed by 1 key(s)")
     assert out.is_file()
+
+
+@pytest.mark.parametrize("content", ["not json", "{}"])
+def test_sign_a_file_that_is_not_metadata_exits_2(
+    alice: KeyFiles, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("x.link").write_text(content)
+    assert main(["sign", "-f", "x.link", "-k", "alice"]) == 2
+    assert "x.link" in one_error_line(capsys.readouterr().err)
+    assert main(["sign", "-f", "x.link", "-k", "alice.pub", "--verify"]) == 2
+
+
+def test_sign_a_layout_without_expires_warns_what_it_set(
+    alice: KeyFiles, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["layout", "create", str(write_toml(work)), "-o", "t.layout", "--unsigned"]) == 0
+    document = json.loads(Path("t.layout").read_text())
+    del document["signed"]["expires"]
+    Path("t.layout").write_text(json.dumps(document))
+    capsys.readouterr()
+    assert main(["sign", "-f", "t.layout", "-k", "alice", "-o", "root.layout"]) == 0
+    err = capsys.readouterr().err
+    assert "t.layout: the layout has no 'expires'; set it to 20" in err
+    assert "expires" in read(Path("root.layout")).payload

@@ -75,7 +75,7 @@ REFUSED: list[tuple[tuple[Any, ...], Any, str]] = [
         ["DENY", "*"],
         "layout.steps[1].expected_materials[1]:",
     ),
-    (("steps", 1, "pubkeys"), ["00" * 32], "layout.steps[1].pubkeys[0]: 0000000000000000 not in"),
+    (("steps", 1, "pubkeys"), ["00" * 32], "layout.steps[1].threshold: 1 is more than the 0"),
     (("steps", 1, "pubkeys"), "abc", "layout.steps[1].pubkeys: expected a list of strings"),
     (("steps", 1, "surprise"), 1, "layout.steps[1].surprise: unknown field"),
     (("steps", 1, "pubkeys", _DELETE), None, "layout.steps[1]: missing value for 'pubkeys'"),
@@ -120,3 +120,12 @@ def test_threshold_counts_key_material_not_keyids(payload: dict[str, Any]) -> No
 def test_expires_format_round_trips() -> None:
     moment = parse_expires("2031-07-04T12:30:59Z", "x")
     assert format_expires(moment) == "2031-07-04T12:30:59Z"
+
+
+def test_a_pubkey_missing_from_keys_is_accepted_and_named(payload: dict[str, Any]) -> None:
+    # As the reference and in-toto-golang: such a keyid can never sign, so it is ignored.
+    changed = copy.deepcopy(payload)
+    changed["steps"][1]["pubkeys"].append("00" * 32)
+    layout = Layout.from_dict(changed)
+    assert layout.unknown_pubkeys() == (("build", "00" * 32),)
+    assert Layout.from_dict(payload).unknown_pubkeys() == ()

@@ -84,6 +84,48 @@ def test_refuses(data: dict[str, Any], reason: str) -> None:
     assert reason in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "digest",
+    [
+        {"sha256": "not-hex"},
+        {"sha256": "ab"},  # hex, but not a sha256's length
+        {"sha256": "AB" * 32},  # the reference writes lowercase; one value, one spelling
+        {"sha256": "ab" * 32 + "\n"},
+        {"sha512": "ab" * 32},
+        {"sha1": "ab" * 32},
+        {"md5": "ab" * 32},
+        {"sha384": "ab" * 32},
+        {"sha224": "ab" * 32},
+        {"sha256": "ab" * 32, "sha512": "zz" * 64},
+        {"blake2b": "abc"},  # unknown algorithm: still whole bytes of hex
+        {"blake2b": "xy"},
+        {"": "ab"},
+    ],
+)
+def test_refuses_digests_that_are_not_hex_of_the_algorithms_length(
+    digest: dict[str, str],
+) -> None:
+    with pytest.raises(MetadataError, match=r"^link\.products\['a'\]: "):
+        Link.from_dict(link_dict(products={"a": digest}))
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        {"sha256": "0f" * 32},
+        {"sha512": "0f" * 64, "sha256": "0f" * 32},
+        {"sha384": "0f" * 48},
+        {"sha224": "0f" * 28},
+        {"sha1": "0f" * 20},
+        {"md5": "0f" * 16},
+        {"blake2b": "0f" * 64},
+        {"gitCommit": "0f" * 20},
+    ],
+)
+def test_accepts_lowercase_hex_digests(digest: dict[str, str]) -> None:
+    assert Link.from_dict(link_dict(products={"a": digest})).products["a"] == digest
+
+
 def test_missing_required_field() -> None:
     data = link_dict()
     del data["products"]

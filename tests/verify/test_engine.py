@@ -404,3 +404,32 @@ def test_now_without_timezone_is_utc() -> None:
     verify(
         sign(simple_layout(expires=later(1)), "owner"), simple_links(), now=NOW.replace(tzinfo=None)
     )
+
+
+def test_layout_signature_that_is_not_a_signature_is_named() -> None:
+    envelope = sign(simple_layout(), "owner")
+    unreadable = Signature(
+        keyid=key("owner").keyid, sig=b"", problem="signatures[0].sig: not hex", original={}
+    )
+    broken = Envelope(
+        kind="metablock",
+        payload=envelope.payload,
+        signed_bytes=envelope.signed_bytes,
+        signatures=(unreadable,),
+    )
+    with pytest.raises(SignatureError) as caught:
+        verify(broken, simple_links())
+    assert str(caught.value) == (
+        f"layout: no valid signature by key {key('owner').keyid}; signatures[0].sig: not hex"
+    )
+
+
+def test_a_pubkey_missing_from_keys_is_only_a_warning() -> None:
+    value = simple_layout()
+    value["steps"][1]["pubkeys"].insert(0, "00" * 32)
+    result = verify(sign(value, "owner"), simple_links())
+    assert result.steps[1].signers == (key("bob").keyid,)
+    assert result.warnings == (
+        f"step 'build': pubkeys names keyid {'00' * 32!r}, which is not in the layout's keys "
+        "(ignored: it can never sign)",
+    )

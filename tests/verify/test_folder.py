@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,55 @@ def test_names_below(tmp_path: Path) -> None:
     inside = {tmp_path / "links" / "a.link", tmp_path / "b.link"}
     outside = {tmp_path.parent / "elsewhere.link"}
     assert names_below(inside | outside, tmp_path) == {"links/a.link", "b.link"}
+
+
+def _threshold_chain(tmp_path: Path, threshold: int) -> FolderOptions:
+    """Three functionaries sign 'build'; carol's link on disk has a signature that is not hex."""
+    who = ["alice", "bob", "carol"]
+    value = layout(
+        [step("build", who, threshold=threshold, products=["CREATE app.py", "DISALLOW *"])],
+        functionaries=who,
+    )
+    (tmp_path / "root.layout").write_bytes(dump_envelope(sign(value, "owner")))
+    source = MemorySource()
+    for name in who:
+        source.add_link(name, link("build", products=PRODUCTS))
+    write_source(tmp_path, source)
+    carol = tmp_path / link_filename("build", key("carol").keyid)
+    document = json.loads(carol.read_text())
+    document["signatures"][0]["sig"] = "not-hex!"
+    carol.write_text(json.dumps(document))
+    return FolderOptions(
+        layout_path=tmp_path / "root.layout",
+        layout_keys=(key("owner"),),
+        link_dir=tmp_path,
+        workdir=tmp_path,
+        now=NOW,
+    )
+
+
+def test_link_with_a_malformed_signature_is_set_aside(tmp_path: Path) -> None:
+    # As the reference and in-toto-golang: an invalid link is ignored, not fatal.
+    result = verify_folder(_threshold_chain(tmp_path, threshold=2))
+    carol = key("carol").keyid
+    assert result.steps[0].signers == (key("alice").keyid, key("bob").keyid)
+    assert [item.keyid for item in result.steps[0].rejected] == [carol]
+    assert "signatures[0].sig: not hex" in result.steps[0].rejected[0].reason
+
+
+def test_threshold_unmet_names_the_links_set_aside_and_why(tmp_path: Path) -> None:
+    with pytest.raises(SignatureError) as caught:
+        verify_folder(_threshold_chain(tmp_path, threshold=3))
+    message = str(caught.value)
+    assert "step 'build' needs 3 link(s) signed by distinct authorised keys, found 2" in message
+    assert str(tmp_path / link_filename("build", key("carol").keyid)) in message
+    assert "signatures[0].sig: not hex" in message
+
+
+def test_link_as_in_toto_golang_writes_it_with_an_empty_cert_verifies(tmp_path: Path) -> None:
+    options = _threshold_chain(tmp_path, threshold=2)
+    alice = tmp_path / link_filename("build", key("alice").keyid)
+    document = json.loads(alice.read_text())
+    document["signatures"][0]["cert"] = ""
+    alice.write_text(json.dumps(document))
+    assert verify_folder(options).steps[0].signers[0] == key("alice").keyid
