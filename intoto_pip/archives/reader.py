@@ -45,8 +45,6 @@ from types import TracebackType
 from typing import BinaryIO, Literal, Self
 
 from intoto_pip.archives._listing import (
-    DEFAULT_LIMITS,
-    ArchiveLimits,
     Kind,
     Member,
     Select,
@@ -56,6 +54,7 @@ from intoto_pip.archives._listing import (
 )
 from intoto_pip.archives._tar import _TarReader
 from intoto_pip.archives._zip import _ZipReader
+from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
 from intoto_pip.archives.sandbox import PrivateWriter
 from intoto_pip.errors import ArchiveError, InputError
 
