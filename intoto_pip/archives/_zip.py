@@ -31,7 +31,10 @@ _DESCRIPTOR_SIG = b"PK\x07\x08"
 _SIGNATURES = (b"PK\x01\x02", b"PK\x03\x04", b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07")
 _U16, _U32 = 0xFFFF, 0xFFFFFFFF
 _ENCRYPTED, _DESCRIPTOR, _STRONG, _UTF8, _MASKED = 0x1, 0x8, 0x40, 0x800, 0x2000
-_SHARED_FLAGS = _ENCRYPTED | _DESCRIPTOR | _STRONG | _UTF8
+_DEFLATE_OPTIONS = 0x6  # compression level hints: change nothing for a reader
+# Every other flag (patched data, enhanced deflate, reserved bits) means something to some
+# readers and is refused (zipfile, for one, refuses patched data).
+_KNOWN_FLAGS = _ENCRYPTED | _DEFLATE_OPTIONS | _DESCRIPTOR | _STRONG | _UTF8 | _MASKED
 _STORED, _DEFLATED = 0, 8
 _ZIP64_EXTRA, _UNICODE_PATH_EXTRA = 0x0001, 0x7075
 _DOS_DIRECTORY = 0x10
@@ -174,6 +177,8 @@ def _entry_kind(name: str, external: int, size: int, where: str) -> tuple[bool, 
 def _entry_problem(flags: int, method: int, compressed: int, size: int) -> str | None:
     if flags & (_ENCRYPTED | _STRONG | _MASKED):
         return "is encrypted"
+    if flags & ~_KNOWN_FLAGS:
+        return f"uses zip flags {flags & ~_KNOWN_FLAGS:#06x} that readers interpret differently"
     if method not in (_STORED, _DEFLATED):
         return f"uses unsupported compression method {method}"
     if method == _STORED and compressed != size:
@@ -260,7 +265,7 @@ def _check_local(file: BinaryIO, entry: _ZipEntry, where: str) -> tuple[int, int
         raise _member_error(where, entry.name, "has no local header where the directory points")
     if tail[:name_len] != entry.raw_name:
         raise _member_error(where, entry.name, "has another name in its local header")
-    if (head[2] ^ entry.flags) & _SHARED_FLAGS or head[3] != entry.method:
+    if (head[2] ^ entry.flags) & ~_DEFLATE_OPTIONS or head[3] != entry.method:
         raise _member_error(where, entry.name, "has a local header that disagrees on flags")
     extras = _extra_fields(tail[name_len:], where, entry.name)
     _check_unicode_path(extras, f"{entry.name}/" if entry.is_dir else entry.name, where)
