@@ -31,6 +31,7 @@ from packaging.utils import parse_sdist_filename as _parse_sdist
 from packaging.utils import parse_wheel_filename as _parse_wheel
 from packaging.version import InvalidVersion, Version
 
+from intoto_pip.archives.limits import DEFAULT_LIMITS
 from intoto_pip.archives.wheel_record import RecordRow, check_record, parse_record
 from intoto_pip.errors import ArchiveError
 
@@ -196,7 +197,7 @@ def split_name_version(stem: str, *, where: str, what: str) -> tuple[str, Versio
 
 # --- who the distribution says it is --------------------------------------------------------
 
-MAX_METADATA_BYTES = 64 * 1024 * 1024  # METADATA carries the long description
+MAX_METADATA_BYTES = DEFAULT_LIMITS.max_metadata_size  # METADATA carries the long description
 
 
 @dataclass(frozen=True, kw_only=True)
