@@ -36,6 +36,7 @@ _DEFLATE_OPTIONS = 0x6  # compression level hints: change nothing for a reader
 # readers and is refused (zipfile, for one, refuses patched data).
 _KNOWN_FLAGS = _ENCRYPTED | _DEFLATE_OPTIONS | _DESCRIPTOR | _STRONG | _UTF8 | _MASKED
 _STORED, _DEFLATED = 0, 8
+_NEWEST_VERSION = 63  # "version needed to extract" 6.3, the latest APPNOTE
 _ZIP64_EXTRA, _UNICODE_PATH_EXTRA = 0x0001, 0x7075
 _DOS_DIRECTORY = 0x10
 
@@ -174,6 +175,13 @@ def _entry_kind(name: str, external: int, size: int, where: str) -> tuple[bool, 
     return is_dir, bool(mode & 0o111) and not is_dir
 
 
+def _version_problem(needed: int) -> str | None:
+    # No zip specification goes past 6.3; zipfile refuses anything newer, others may not.
+    if needed & 0xFF > _NEWEST_VERSION:
+        return f"needs zip version {needed & 0xFF} to extract (newest known: {_NEWEST_VERSION})"
+    return None
+
+
 def _entry_problem(flags: int, method: int, compressed: int, size: int) -> str | None:
     if flags & (_ENCRYPTED | _STRONG | _MASKED):
         return "is encrypted"
@@ -190,7 +198,7 @@ def _central_entry(data: bytes, pos: int, where: str) -> tuple[_ZipEntry, int]:
     if pos + _CENTRAL.size > len(data):
         raise ArchiveError(f"{where}: central directory is truncated")
     fields = _CENTRAL.unpack_from(data, pos)
-    sig, _made, _needed, flags, method, _time, _date, crc, compressed, size = fields[:10]
+    sig, _made, needed, flags, method, _time, _date, crc, compressed, size = fields[:10]
     name_len, extra_len, comment_len, disk, _internal, external, offset = fields[10:]
     start = pos + _CENTRAL.size
     end = start + name_len + extra_len + comment_len
@@ -205,8 +213,10 @@ def _central_entry(data: bytes, pos: int, where: str) -> tuple[_ZipEntry, int]:
     extras = _extra_fields(data[start + name_len : start + name_len + extra_len], where, name)
     size, compressed, offset = _resolve_zip64(extras, [size, compressed, offset], where, name)
     _check_unicode_path(extras, name, where)
-    problem = _entry_problem(flags, method, compressed, size) or (
-        "is on another disk" if disk else None
+    problem = (
+        _entry_problem(flags, method, compressed, size)
+        or ("is on another disk" if disk else None)
+        or _version_problem(needed)
     )
     if problem:
         raise _member_error(where, name, problem)

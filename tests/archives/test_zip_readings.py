@@ -163,3 +163,18 @@ def test_zipfile_reads_what_the_attack_builder_hides() -> None:
     """The builder above is a faithful attack: without our reader, zipfile is fooled."""
     with zipfile.ZipFile(io.BytesIO(hidden_directory_in_zip64_extensible_data())) as other:
         assert other.namelist() == ["pkg/a.py"]
+
+
+def test_entry_needing_an_unknown_zip_version_is_refused(tmp_path: Path) -> None:
+    """zipfile refuses "version needed to extract" past 6.3; a reader that ignores it would
+    read the archive where zipfile cannot (found by the differential test)."""
+    data = bytearray(raw_zip([RawEntry(b"pkg/a.py")]))
+    directory_at = struct.unpack_from("<I", data, len(data) - 6)[0]
+    struct.pack_into("<B", data, directory_at + 6, 64)
+    assert "needs zip version 64 to extract" in refusal(write(tmp_path, bytes(data)))
+
+
+def test_entry_with_patched_data_flag_is_refused(tmp_path: Path) -> None:
+    """Flag bit 5 (compressed patched data): zipfile refuses to read it (differential test)."""
+    data = raw_zip([RawEntry(b"pkg/a.py", flags=0x820)])
+    assert "uses zip flags 0x0020" in refusal(write(tmp_path, data))
