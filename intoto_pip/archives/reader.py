@@ -37,14 +37,16 @@ lengths are checked at the end of each member.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Literal, Self
+from typing import TYPE_CHECKING, BinaryIO, Literal, Self
 
 from intoto_pip.archives._listing import (
+    CHUNK,
     Kind,
     Member,
     Select,
@@ -57,6 +59,9 @@ from intoto_pip.archives._zip import _ZipReader
 from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
 from intoto_pip.archives.sandbox import PrivateWriter
 from intoto_pip.errors import ArchiveError, InputError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["DEFAULT_LIMITS", "ArchiveLimits", "Kind", "Member", "SafeArchive", "Select"]
 
@@ -82,6 +87,29 @@ class _Content(Iterator[bytes]):
         self._spend(len(chunk))
         self._hash.update(chunk)
         return chunk
+
+
+class _ChunkStream(io.RawIOBase):
+    """A read-only raw stream over an iterator of chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        count = min(len(view), len(self._pending))
+        view[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
 
 
 def _kind_of(filename: str) -> tuple[Kind, Literal["zip", "tar"]]:
@@ -179,6 +207,13 @@ class SafeArchive:
         an ArchiveError can surface from either iterator.
         """
         yield from self._contents(select)
+
+    def iter_streams(self, select: Select | None = None) -> Iterator[tuple[Member, BinaryIO]]:
+        """As :meth:`iter_files`, with each member's bytes as a readable binary stream (what
+        ``installer``'s ``WheelSource.get_contents`` hands out). Read a stream to its end
+        before advancing: the checks (size, CRC, hash) run when it is exhausted."""
+        for member, content in self._contents(select):
+            yield member, io.BufferedReader(_ChunkStream(content), buffer_size=CHUNK)
 
     def raw_chunks(self) -> Iterator[bytes]:
         """The archive file's own bytes, read from the file opened and checked, never from the
