@@ -2,16 +2,21 @@
 verifying what is read is ``intoto_pip.verify``'s job.
 
 - :mod:`~intoto_pip.archives.reader`: ``SafeArchive``, the only reader of archive bytes; every
-  structural check and cap, before anything is written (its zip and tar halves are private).
+  structural check and cap, before anything is written (its zip and tar halves are private);
+  members as byte chunks (``iter_files``) or binary streams (``iter_streams``, for
+  ``installer``'s ``WheelSource``).
+- :mod:`~intoto_pip.archives.limits`: ``ArchiveLimits``, every cap in one frozen dataclass.
 - :mod:`~intoto_pip.archives.checked`: an archive opened and checked whole, and who it says it is.
 - :mod:`~intoto_pip.archives.evidence`: finding the in-toto evidence (layout, links), embedded
   or detached.
 - :mod:`~intoto_pip.archives.names`: safe member names, file names, PEP 503 names, and whether a
-  wheel or sdist agrees with itself about who it is (``check_wheel``, ``check_sdist``).
+  wheel or sdist agrees with itself about who it is (``check_wheel``, ``check_sdist``; the
+  wheel's one top-level ``dist_info_folder``; no ``planted_metadata`` of another project).
 - :mod:`~intoto_pip.archives.wheel_record`: a wheel's RECORD, checked strictly.
 - :mod:`~intoto_pip.archives.sandbox`: private folders, and the only code that writes into them.
 """
 
+from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
 from intoto_pip.archives.names import (
     SdistInfo,
     SdistName,
@@ -20,13 +25,15 @@ from intoto_pip.archives.names import (
     canonical_name,
     check_sdist,
     check_wheel,
+    dist_info_folder,
     intoto_dir,
     member_name_problem,
     parse_sdist_filename,
     parse_wheel_filename,
+    planted_metadata,
     product_names,
 )
-from intoto_pip.archives.reader import DEFAULT_LIMITS, ArchiveLimits, Member, SafeArchive
+from intoto_pip.archives.reader import Member, SafeArchive
 from intoto_pip.archives.sandbox import make_sandbox, sandbox
 from intoto_pip.archives.wheel_record import RecordRow
 
@@ -43,11 +50,13 @@ __all__ = [
     "canonical_name",
     "check_sdist",
     "check_wheel",
+    "dist_info_folder",
     "intoto_dir",
     "make_sandbox",
     "member_name_problem",
     "parse_sdist_filename",
     "parse_wheel_filename",
+    "planted_metadata",
     "product_names",
     "sandbox",
 ]

@@ -1,4 +1,4 @@
-"""What the zip and tar readers share: members, limits, the listing that checks names and caps."""
+"""What the zip and tar readers share: members, the listing that checks names and caps."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, Protocol
 
+from intoto_pip.archives.limits import KIB, MIB, ArchiveLimits
 from intoto_pip.archives.names import NameSet, member_name_problem
 from intoto_pip.errors import ArchiveError
 
-KIB = 1024
-MIB = 1024 * KIB
-GIB = 1024 * MIB
 CHUNK = 1 * MIB  # most bytes produced per decompression step
 _READ = 256 * KIB  # compressed bytes read at once
-MAX_EXTENDED_HEADER = 1 * MIB  # pax / GNU long-name header data, held in memory by tarfile
 
 Kind = Literal["wheel", "sdist"]
 Select = Callable[[str], bool]
@@ -27,25 +24,6 @@ class Member:
     name: str
     size: int
     executable: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArchiveLimits:
-    """Caps applied before and while reading (see the module docstring for the reasoning)."""
-
-    max_members: int = 200_000
-    max_total_size: int = 8 * GIB
-    max_member_size: int = 4 * GIB
-    max_ratio: int = 200
-    ratio_floor: int = 1 * MIB
-
-    def __post_init__(self) -> None:
-        for field in ("max_members", "max_total_size", "max_member_size", "max_ratio"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"ArchiveLimits.{field} must be at least 1")
-
-
-DEFAULT_LIMITS = ArchiveLimits()
 
 
 def _member_error(where: str, name: str, problem: str) -> ArchiveError:

@@ -11,14 +11,13 @@ from typing import BinaryIO, Self
 from intoto_pip.archives._listing import (
     _READ,
     CHUNK,
-    MAX_EXTENDED_HEADER,
-    ArchiveLimits,
     Member,
     Select,
     _Listing,
     _member_error,
     _read_at,
 )
+from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
 from intoto_pip.errors import ArchiveError
 
 
@@ -28,7 +27,7 @@ class _GzipStream:
     def __init__(self, file: BinaryIO, file_size: int, where: str, limits: ArchiveLimits):
         self._file, self._size, self._where = file, file_size, where
         self._ratio = limits.max_ratio
-        self._cap = max(limits.ratio_floor, limits.max_ratio * file_size)
+        self._cap = limits.ratio_cap(file_size)
         self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing, CRC, ISIZE
         self._pos = self._produced = 0
         self._buffer = bytearray()
@@ -112,8 +111,9 @@ class _StrictTarInfo(tarfile.TarInfo):
             info = super().frombuf(buf, encoding, errors)
         except (tarfile.HeaderError, UnicodeError, ValueError) as exc:
             raise _HeaderRefused(f"has a malformed tar header ({exc})") from None
-        if info.type in _EXTENDED_TYPES and info.size > MAX_EXTENDED_HEADER:
-            raise _HeaderRefused(f"has an extended header over {MAX_EXTENDED_HEADER} bytes")
+        cap = DEFAULT_LIMITS.max_extended_header  # tarfile gives this hook no settings
+        if info.type in _EXTENDED_TYPES and info.size > cap:
+            raise _HeaderRefused(f"has an extended header over {cap} bytes")
         if info.type == tarfile.GNUTYPE_SPARSE:
             raise _HeaderRefused("has a sparse member")
         return info

@@ -12,13 +12,13 @@ from typing import BinaryIO
 from intoto_pip.archives._listing import (
     _READ,
     CHUNK,
-    ArchiveLimits,
     Member,
     Select,
     _Listing,
     _member_error,
     _read_at,
 )
+from intoto_pip.archives.limits import ArchiveLimits
 from intoto_pip.errors import ArchiveError
 
 _EOCD = struct.Struct("<4sHHHHIIH")
@@ -27,10 +27,16 @@ _ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _DESCRIPTOR_SIG = b"PK\x07\x08"
+# Record signatures a reader may search for: none may hide in a name, extra field or comment.
+_SIGNATURES = (b"PK\x01\x02", b"PK\x03\x04", b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07")
 _U16, _U32 = 0xFFFF, 0xFFFFFFFF
 _ENCRYPTED, _DESCRIPTOR, _STRONG, _UTF8, _MASKED = 0x1, 0x8, 0x40, 0x800, 0x2000
-_SHARED_FLAGS = _ENCRYPTED | _DESCRIPTOR | _STRONG | _UTF8
+_DEFLATE_OPTIONS = 0x6  # compression level hints: change nothing for a reader
+# Every other flag (patched data, enhanced deflate, reserved bits) means something to some
+# readers and is refused (zipfile, for one, refuses patched data).
+_KNOWN_FLAGS = _ENCRYPTED | _DEFLATE_OPTIONS | _DESCRIPTOR | _STRONG | _UTF8 | _MASKED
 _STORED, _DEFLATED = 0, 8
+_NEWEST_VERSION = 63  # "version needed to extract" 6.3, the latest APPNOTE
 _ZIP64_EXTRA, _UNICODE_PATH_EXTRA = 0x0001, 0x7075
 _DOS_DIRECTORY = 0x10
 
@@ -97,6 +103,10 @@ def _read_zip64_end(file: BinaryIO, eocd_at: int, where: str) -> tuple[int, int,
     sig, record_size, _made, _needed, disk, cd_disk, disk_count, count, cd_size, cd_offset = fields
     if sig != b"PK\x06\x06" or record_at + 12 + record_size != locator_at:
         raise ArchiveError(f"{where}: has a malformed zip64 end record")
+    if record_size != _ZIP64_EOCD.size - 12:
+        # zipfile assumes there is none and reads the 56 bytes before the locator instead,
+        # where a second end record and directory may hide.
+        raise ArchiveError(f"{where}: zip64 end record carries extensible data")
     if disk or cd_disk or disk_count != count:
         raise ArchiveError(f"{where}: is a multi-disk zip archive")
     return cd_offset, cd_size, count, record_at
@@ -165,9 +175,18 @@ def _entry_kind(name: str, external: int, size: int, where: str) -> tuple[bool, 
     return is_dir, bool(mode & 0o111) and not is_dir
 
 
+def _version_problem(needed: int) -> str | None:
+    # No zip specification goes past 6.3; zipfile refuses anything newer, others may not.
+    if needed & 0xFF > _NEWEST_VERSION:
+        return f"needs zip version {needed & 0xFF} to extract (newest known: {_NEWEST_VERSION})"
+    return None
+
+
 def _entry_problem(flags: int, method: int, compressed: int, size: int) -> str | None:
     if flags & (_ENCRYPTED | _STRONG | _MASKED):
         return "is encrypted"
+    if flags & ~_KNOWN_FLAGS:
+        return f"uses zip flags {flags & ~_KNOWN_FLAGS:#06x} that readers interpret differently"
     if method not in (_STORED, _DEFLATED):
         return f"uses unsupported compression method {method}"
     if method == _STORED and compressed != size:
@@ -179,19 +198,25 @@ def _central_entry(data: bytes, pos: int, where: str) -> tuple[_ZipEntry, int]:
     if pos + _CENTRAL.size > len(data):
         raise ArchiveError(f"{where}: central directory is truncated")
     fields = _CENTRAL.unpack_from(data, pos)
-    sig, _made, _needed, flags, method, _time, _date, crc, compressed, size = fields[:10]
+    sig, _made, needed, flags, method, _time, _date, crc, compressed, size = fields[:10]
     name_len, extra_len, comment_len, disk, _internal, external, offset = fields[10:]
     start = pos + _CENTRAL.size
     end = start + name_len + extra_len + comment_len
     if sig != b"PK\x01\x02" or end > len(data):
         raise ArchiveError(f"{where}: central directory is malformed")
+    variable = data[start:end]  # name, extra fields, comment
+    if b"PK" in variable and any(signature in variable for signature in _SIGNATURES):
+        shown = data[start : start + name_len].decode("utf-8", "backslashreplace")
+        raise _member_error(where, shown, "hides a zip signature in its directory entry")
     raw_name = data[start : start + name_len]
     name = _decode_name(raw_name, flags, where)
     extras = _extra_fields(data[start + name_len : start + name_len + extra_len], where, name)
     size, compressed, offset = _resolve_zip64(extras, [size, compressed, offset], where, name)
     _check_unicode_path(extras, name, where)
-    problem = _entry_problem(flags, method, compressed, size) or (
-        "is on another disk" if disk else None
+    problem = (
+        _entry_problem(flags, method, compressed, size)
+        or ("is on another disk" if disk else None)
+        or _version_problem(needed)
     )
     if problem:
         raise _member_error(where, name, problem)
@@ -212,10 +237,21 @@ def _central_entry(data: bytes, pos: int, where: str) -> tuple[_ZipEntry, int]:
 
 
 def _check_ratio(entry: _ZipEntry, where: str, limits: ArchiveLimits) -> None:
-    if entry.size > limits.ratio_floor and entry.size > limits.max_ratio * entry.compressed_size:
+    if entry.size > limits.ratio_cap(entry.compressed_size):
         ratio = entry.size // max(entry.compressed_size, 1)
         problem = f"expands {ratio}:1, over the cap of {limits.max_ratio}:1 (zip bomb?)"
         raise _member_error(where, entry.name, problem)
+
+
+def _check_total_ratio(
+    entries: list[_ZipEntry], file_size: int, where: str, limits: ArchiveLimits
+) -> None:
+    # Many members each under the floor still add up: the archive as a whole has the cap too.
+    total = sum(entry.size for entry in entries)
+    if total > limits.ratio_cap(file_size):
+        ratio = total // max(file_size, 1)
+        problem = f"expands {ratio}:1 in total, over the cap of {limits.max_ratio}:1 (zip bomb?)"
+        raise ArchiveError(f"{where}: {problem}")
 
 
 def _local_sizes(head: tuple[int, ...], extras: dict[int, bytes]) -> tuple[int, int, int]:
@@ -239,9 +275,10 @@ def _check_local(file: BinaryIO, entry: _ZipEntry, where: str) -> tuple[int, int
         raise _member_error(where, entry.name, "has no local header where the directory points")
     if tail[:name_len] != entry.raw_name:
         raise _member_error(where, entry.name, "has another name in its local header")
-    if (head[2] ^ entry.flags) & _SHARED_FLAGS or head[3] != entry.method:
+    if (head[2] ^ entry.flags) & ~_DEFLATE_OPTIONS or head[3] != entry.method:
         raise _member_error(where, entry.name, "has a local header that disagrees on flags")
     extras = _extra_fields(tail[name_len:], where, entry.name)
+    _check_unicode_path(extras, f"{entry.name}/" if entry.is_dir else entry.name, where)
     stated = _local_sizes(head, extras)
     expected = (entry.crc, entry.compressed_size, entry.size)
     deferred = entry.flags & _DESCRIPTOR
@@ -333,6 +370,7 @@ class _ZipReader:
                 entry.name, is_dir=entry.is_dir, size=entry.size, executable=entry.executable
             )
             _check_ratio(entry, where, limits)
+        _check_total_ratio(entries, file_size, where, limits)
         self._entries = [e for e in _check_tiling(file, entries, cd_offset, where) if not e.is_dir]
         self.members = tuple(listing.members)
         self.directories = tuple(listing.directories)

@@ -20,19 +20,20 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from intoto_pip.archives.limits import DEFAULT_LIMITS
 from intoto_pip.errors import MetadataError
 from intoto_pip.models.envelope import Envelope, parse_envelope
 from intoto_pip.store import link_filename, read_metadata_bytes, read_user_file, sublayout_dirname
 
 LAYOUT_NAME = "root.layout"
 DETACHED_SUFFIX = ".intoto"
-MAX_FILES = 10_000
-MAX_TOTAL_BYTES = 512 * 1024 * 1024
-MAX_DEPTH = 10
+MAX_FILES = DEFAULT_LIMITS.max_evidence_files
+MAX_TOTAL_BYTES = DEFAULT_LIMITS.max_evidence_size
+MAX_DEPTH = DEFAULT_LIMITS.max_evidence_depth
 
 Mode = Literal["embedded", "detached"]
 
@@ -51,23 +52,30 @@ class MemberReader(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class MemoryLinkSource:
-    """The engine's ``LinkSource`` over metadata already read into memory."""
+    """The engine's ``LinkSource`` over metadata already read into memory.
+
+    ``read`` collects the names of the files the engine asked for and got (shared with the
+    sources of sublayouts), so that files nobody read can be refused afterwards.
+    """
 
     files: Mapping[str, bytes]
     label: str  # where the files came from, for messages (ends with "/")
     prefix: str = ""  # "<step>.<keyid[:8]>/" inside a sublayout
+    read: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def links_for(self, step_name: str, keyids: Sequence[str]) -> Mapping[str, Envelope]:
         found: dict[str, Envelope] = {}
         for keyid in keyids:
-            data = self.files.get(self.prefix + link_filename(step_name, keyid))
+            name = self.prefix + link_filename(step_name, keyid)
+            data = self.files.get(name)
             if data is not None:
+                self.read.add(name)
                 found[keyid] = parse_envelope(data, what=self.location(step_name, keyid))
         return found
 
     def sublayout_source(self, step_name: str, keyid: str) -> MemoryLinkSource:
         prefix = f"{self.prefix}{sublayout_dirname(step_name, keyid)}/"
-        return MemoryLinkSource(files=self.files, label=self.label, prefix=prefix)
+        return MemoryLinkSource(files=self.files, label=self.label, prefix=prefix, read=self.read)
 
     def location(self, step_name: str, keyid: str) -> str:
         return f"{self.label}{self.prefix}{link_filename(step_name, keyid)}"
@@ -88,6 +96,11 @@ class ArchiveMetadata:
 
     def link_source(self) -> MemoryLinkSource:
         return MemoryLinkSource(files=self.files, label=self.label)
+
+    def unread(self, source: MemoryLinkSource) -> list[str]:
+        """The files (other than the layout) that verification through ``source`` never read:
+        neither a link of a step nor a sublayout's link, for any key the layouts name."""
+        return sorted(name for name in self.files if name not in source.read)
 
 
 @dataclass(frozen=True, kw_only=True)

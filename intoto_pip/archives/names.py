@@ -31,6 +31,7 @@ from packaging.utils import parse_sdist_filename as _parse_sdist
 from packaging.utils import parse_wheel_filename as _parse_wheel
 from packaging.version import InvalidVersion, Version
 
+from intoto_pip.archives.limits import DEFAULT_LIMITS
 from intoto_pip.archives.wheel_record import RecordRow, check_record, parse_record
 from intoto_pip.errors import ArchiveError
 
@@ -196,7 +197,7 @@ def split_name_version(stem: str, *, where: str, what: str) -> tuple[str, Versio
 
 # --- who the distribution says it is --------------------------------------------------------
 
-MAX_METADATA_BYTES = 64 * 1024 * 1024  # METADATA carries the long description
+MAX_METADATA_BYTES = DEFAULT_LIMITS.max_metadata_size  # METADATA carries the long description
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,10 +230,11 @@ def check_wheel(archive: SafeArchive, filename: str) -> WheelInfo:
     if archive.kind != "wheel":
         raise ArchiveError(f"{filename}: is not a wheel")
     wheel = parse_wheel_filename(filename)
-    dist_info = _dist_info_folder(archive, filename)
+    dist_info = dist_info_folder(archive, filename)
     stem = dist_info.removesuffix(".dist-info")
     _agree(wheel.name, wheel.version, stem, filename, f"folder {dist_info!r}")
     _check_data_folders(archive, stem, filename)
+    _check_planted_metadata(archive, stem, filename)
     metadata = read_metadata(archive, f"{dist_info}/METADATA")
     metadata_name = _agree_metadata(wheel.name, wheel.version, metadata, filename, "METADATA")
     _check_wheel_version(archive, f"{dist_info}/WHEEL", filename)
@@ -342,7 +344,9 @@ def _agree_metadata(name: str, version: Version, metadata: Message, where: str, 
     return raw_name
 
 
-def _dist_info_folder(archive: SafeArchive, where: str) -> str:
+def dist_info_folder(archive: SafeArchive, where: str) -> str:
+    """The wheel's one top-level ``*.dist-info`` folder; ArchiveError unless there is exactly
+    one. Folders of that name below a package folder (vendored projects) do not count."""
     folders = sorted(
         {m.name.split("/", 1)[0] for m in archive.members if "/" in m.name}
         | {d for d in archive.directories if "/" not in d}
@@ -359,6 +363,46 @@ def _check_data_folders(archive: SafeArchive, stem: str, where: str) -> None:
         top = member.name.split("/", 1)[0]
         if "/" in member.name and top.endswith(".data") and top != f"{stem}.data":
             raise ArchiveError(f"{where}: member {member.name!r} is in a foreign .data folder")
+
+
+# What importlib.metadata takes for a distribution's metadata (it compares in lower case), and
+# the folders whose top level a wheel installs into site-packages.
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
+_SITE_ROOTS = ("purelib", "platlib")
+_SITE_FOLDERS = ("site-packages", "dist-packages")
+
+
+def planted_metadata(name: str, stem: str) -> str | None:
+    """The distribution metadata (folder or file) that member ``name`` of the wheel whose
+    dist-info is ``<stem>.dist-info`` would install beside its own, or None.
+
+    Looked for where it would land in site-packages: at the top of the wheel, at the top of
+    ``<stem>.data/purelib`` and ``platlib``, and below a ``site-packages`` folder in
+    ``<stem>.data/data``. Deeper (vendored below a package folder) it is an ordinary file.
+    """
+    parts = name.split("/")
+    if parts[0] == f"{stem}.data" and len(parts) > 2:
+        if parts[1] in _SITE_ROOTS:
+            candidates = [parts[2]]
+        elif parts[1] == "data":
+            candidates = [
+                parts[i + 1] for i in range(2, len(parts) - 1) if parts[i].lower() in _SITE_FOLDERS
+            ]
+        else:
+            candidates = []
+    else:
+        candidates = [parts[0]] if parts[0] != f"{stem}.dist-info" else []
+    return next((c for c in candidates if c.lower().endswith(_METADATA_SUFFIXES)), None)
+
+
+def _check_planted_metadata(archive: SafeArchive, stem: str, where: str) -> None:
+    for name in [member.name for member in archive.members] + list(archive.directories):
+        planted = planted_metadata(name, stem)
+        if planted is not None:
+            only = f"only {stem}.dist-info may describe this wheel"
+            raise ArchiveError(
+                f"{where}: member {name!r} plants distribution metadata {planted!r} ({only})"
+            )
 
 
 def _check_wheel_version(archive: SafeArchive, member: str, where: str) -> None:

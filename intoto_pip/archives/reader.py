@@ -4,14 +4,21 @@
 and folders only, clean and distinct names (see :mod:`intoto_pip.archives.names`), and caps.
 
 Zip (wheels, legacy ``.zip`` sdists) is parsed by our own reader (``_zip.py``), not by
-:mod:`zipfile`, so that one parser decides what the archive holds: the end record must close the
-file (archive comments and appended bytes are refused), one disk only, and every central-
-directory entry must point at a local header with the same name, flags, method and sizes. Member
-data must tile the file exactly from offset 0 to the central directory: prepended bytes, gaps,
-and two entries sharing or overlapping data (the classic zip bomb and parser-confusion trick)
-are refused. Encrypted members, methods other than stored and deflate, symbolic links and
-devices (Unix mode in the external attributes), non-ASCII names without the UTF-8 flag, and
-zip64 fields that disagree are refused. Data descriptors must agree with the central directory.
+:mod:`zipfile`, so that one parser decides what the archive holds, and an archive that two
+readers could read differently is refused: the end record must close the file (archive
+comments and appended bytes are refused), one end record only, a zip64 end record without
+"extensible data" (where zipfile would find a second one), zip64 and classic end records that
+agree, no record signature hidden in a directory entry's name, extra fields or comment, one
+disk only, and every central-directory entry must point at a local header with the same name,
+flags, method and sizes (and no Unicode-path field naming another file in either). Member data
+must tile the file exactly from offset 0 to the central directory: prepended bytes, gaps, and
+two entries sharing or overlapping data (the classic zip bomb and parser-confusion trick) are
+refused. Encrypted members, methods other than stored and deflate, flags beyond the known
+ones (patched data, reserved bits), a "version needed" past 6.3, symbolic links and devices
+(Unix mode in the external attributes), non-ASCII names without the UTF-8 flag, and zip64
+fields that disagree are refused. Data descriptors must agree with the central directory.
+``tests/archives/test_zip_differential.py`` holds us to it: whatever we accept, ``zipfile``
+reads with the same names and bytes.
 
 Tar (``.tar.gz`` sdists, ``_tar.py``) is read as a stream with :mod:`tarfile` behind a gzip
 decoder of our own: only regular files and folders (no links, devices, FIFOs, sparse files),
@@ -19,15 +26,10 @@ UTF-8 names (pax headers may rename a member; the final name is what is checked)
 header anywhere, nothing but zeros after the end-of-archive marker, and nothing after the gzip
 stream.
 
-Caps (``ArchiveLimits``), chosen to admit the largest real wheels on PyPI (multi-GB CUDA
-wheels with ~10^5 files) while refusing bombs quickly:
-
-- ``max_members = 200_000`` entries (files and folders);
-- ``max_total_size = 8 GiB`` of member data, ``max_member_size = 4 GiB`` per member;
-- ``max_ratio = 200``: a zip member larger than ``ratio_floor = 1 MiB`` may not expand more than
-  200:1 (deflate reaches ~1030:1 only on degenerate input). A ``.tar.gz`` is one compressed
-  stream, so there the cap applies to the whole stream: it may not decompress to more than
-  ``max(ratio_floor, 200 * compressed size)`` bytes.
+Caps are the fields of ``ArchiveLimits`` (:mod:`intoto_pip.archives.limits`, which says why
+each was chosen): member count, size per member and in total, and a compression ratio checked
+only above a size where it matters (a zip member, a zip's members in total, a ``.tar.gz``
+stream).
 
 Declared sizes are never trusted alone: while streaming, a zip member is cut off as soon as it
 yields more than its declared size, a gzip stream as soon as it passes its cap, and CRCs and
@@ -37,16 +39,16 @@ lengths are checked at the end of each member.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Literal, Self
+from typing import TYPE_CHECKING, BinaryIO, Literal, Self
 
 from intoto_pip.archives._listing import (
-    DEFAULT_LIMITS,
-    ArchiveLimits,
+    CHUNK,
     Kind,
     Member,
     Select,
@@ -56,8 +58,12 @@ from intoto_pip.archives._listing import (
 )
 from intoto_pip.archives._tar import _TarReader
 from intoto_pip.archives._zip import _ZipReader
+from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
 from intoto_pip.archives.sandbox import PrivateWriter
 from intoto_pip.errors import ArchiveError, InputError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["DEFAULT_LIMITS", "ArchiveLimits", "Kind", "Member", "SafeArchive", "Select"]
 
@@ -83,6 +89,29 @@ class _Content(Iterator[bytes]):
         self._spend(len(chunk))
         self._hash.update(chunk)
         return chunk
+
+
+class _ChunkStream(io.RawIOBase):
+    """A read-only raw stream over an iterator of chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        count = min(len(view), len(self._pending))
+        view[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
 
 
 def _kind_of(filename: str) -> tuple[Kind, Literal["zip", "tar"]]:
@@ -180,6 +209,13 @@ class SafeArchive:
         an ArchiveError can surface from either iterator.
         """
         yield from self._contents(select)
+
+    def iter_streams(self, select: Select | None = None) -> Iterator[tuple[Member, BinaryIO]]:
+        """As :meth:`iter_files`, with each member's bytes as a readable binary stream (what
+        ``installer``'s ``WheelSource.get_contents`` hands out). Read a stream to its end
+        before advancing: the checks (size, CRC, hash) run when it is exhausted."""
+        for member, content in self._contents(select):
+            yield member, io.BufferedReader(_ChunkStream(content), buffer_size=CHUNK)
 
     def raw_chunks(self) -> Iterator[bytes]:
         """The archive file's own bytes, read from the file opened and checked, never from the

@@ -8,7 +8,10 @@
    the archive file itself (detached mode), written when the first inspection is about to run
    there (a layout without inspections needs only the hashes, taken from the checked archive).
 4. The engine verifies the layout with the parameters NAME, VERSION, ARCHIVE and PYTHON.
-5. A layout without inspections gets the built-in final-product check: the sandbox must equal
+5. An embedded evidence folder may hold only files that verification read: the layout, and
+   the links the engine loaded for a step or a sublayout (any other file would be installed
+   unverified, since the folder is not part of the final product).
+6. A layout without inspections gets the built-in final-product check: the sandbox must equal
    the products of the layout's last step, path for path and hash for hash.
 
 Refusals come back as an ``ArchiveVerdict`` with ``verified=False`` and the reason; only usage
@@ -28,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 from intoto_pip.archives.checked import CheckedArchive, Identity, identify, open_checked
 from intoto_pip.archives.evidence import (
     ArchiveMetadata,
+    MemoryLinkSource,
     MetadataQuery,
     NoMetadataError,
     find_metadata,
 )
 from intoto_pip.archives.sandbox import PrivateWriter, sandbox
-from intoto_pip.errors import ArchiveError, InputError, RuleError, VerificationError
+from intoto_pip.errors import ArchiveError, InputError, MetadataError, RuleError, VerificationError
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.link import Artifacts, Link
 from intoto_pip.verify.engine import verify_layout
@@ -142,7 +146,9 @@ def _verify(
         with sandbox(request.sandbox_parent) as box:
             product = FinalProduct(path, checked, metadata, box)
             params = _params(path.name, identity.raw_name, identity.version, request.params)
-            result = _run_engine(metadata, trust, params, product, request)
+            links = metadata.link_source()
+            result = _run_engine(metadata, links, trust, params, product, request)
+            _check_evidence_read(metadata, links)
             products = {} if result.inspections else product.hashes()
     if not result.inspections:
         last_step = result.steps[-1].name if result.steps else ""
@@ -210,6 +216,7 @@ class FinalProduct:
 
 def _run_engine(
     metadata: ArchiveMetadata,
+    links: MemoryLinkSource,
     trust: Trust,
     params: dict[str, str],
     product: FinalProduct,
@@ -218,11 +225,23 @@ def _run_engine(
     return verify_layout(
         metadata.envelope(),
         layout_keys=trust.layout_keys,
-        links=metadata.link_source(),
+        links=links,
         params=params,
         run_inspection=_inspection_runner(product, request.inspection_timeout),
         now=request.now or datetime.now(UTC),
     )
+
+
+def _check_evidence_read(metadata: ArchiveMetadata, links: MemoryLinkSource) -> None:
+    """An embedded evidence folder is installed with the distribution but is not part of the
+    final product: every file in it must be one that verification read."""
+    unread = metadata.unread(links) if metadata.mode == "embedded" else []
+    if unread:
+        raise MetadataError(
+            f"{metadata.label} holds files that no verification reads: {show_names(unread)} "
+            "(an evidence folder holds only the layout, the links of its steps and of their "
+            "sublayouts)"
+        )
 
 
 def _inspection_runner(product: FinalProduct, timeout: float) -> Callable[[Inspection], Link]:

@@ -269,3 +269,61 @@ def raw_zip(
         body += _central(entry, target.offset)
     cd_size = len(body) - cd_offset
     return bytes(body) + end_record(len(entries), cd_size, cd_offset, comment) + append
+
+
+def zip64_end(
+    count: int, cd_size: int, cd_offset: int, record_at: int, *, extensible: bytes = b""
+) -> bytes:
+    """A zip64 end record at ``record_at`` (with ``extensible`` data), its locator, and a
+    classic end record whose fields all say "see zip64"."""
+    record = struct.pack(
+        "<4sQHHIIQQQQ",
+        b"PK\x06\x06",
+        44 + len(extensible),
+        0x031E,
+        45,
+        0,
+        0,
+        count,
+        count,
+        cd_size,
+        cd_offset,
+    )
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, record_at, 1)
+    classic = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0
+    )
+    return record + extensible + locator + classic
+
+
+def zip_parts(entries: list[RawEntry], *, base: int = 0) -> tuple[bytes, bytes]:
+    """(local headers and data, central directory) for ``entries`` placed at offset ``base``."""
+    body = bytearray()
+    for entry in entries:
+        entry.offset = base + len(body)
+        body += _local(entry)
+    directory = b"".join(_central(entry, entry.offset) for entry in entries)
+    return bytes(body), directory
+
+
+def raw_zip64(entries: list[RawEntry], *, comment_of_last: bytes = b"") -> bytes:
+    """Like ``raw_zip``, but closed by a zip64 end record (and no extensible data)."""
+    body, directory = zip_parts(entries)
+    if comment_of_last:
+        directory = with_entry_comment(directory, len(entries) - 1, comment_of_last)
+    record_at = len(body) + len(directory)
+    return body + directory + zip64_end(len(entries), len(directory), len(body), record_at)
+
+
+def with_entry_comment(directory: bytes, index: int, comment: bytes) -> bytes:
+    """Give central-directory entry ``index`` (0-based) a file comment."""
+    pos = 0
+    for _ in range(index):
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", directory, pos + 28)
+        pos += 46 + name_len + extra_len + comment_len
+    name_len, extra_len, comment_len = struct.unpack_from("<HHH", directory, pos + 28)
+    assert comment_len == 0
+    end = pos + 46 + name_len + extra_len
+    head = bytearray(directory[:end])
+    struct.pack_into("<H", head, pos + 32, len(comment))
+    return bytes(head) + comment + directory[end:]

@@ -1,4 +1,7 @@
-"""Zip and gzip bombs are refused quickly, and the caps still admit very large archives."""
+"""Zip and gzip bombs are refused quickly, and the caps still admit very large archives.
+
+Every cap is a field of ``ArchiveLimits`` (intoto_pip/archives/limits.py), which says why.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ import hashlib
 import tarfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
-from intoto_pip.archives.reader import ArchiveLimits, SafeArchive
+from intoto_pip.archives.limits import DEFAULT_LIMITS, MIB, ArchiveLimits
+from intoto_pip.archives.reader import SafeArchive
 from intoto_pip.archives.sandbox import make_sandbox
 from intoto_pip.errors import ArchiveError
 from tests.archives.builders import RawEntry, Zeros, deflate_zeros, raw_zip, tar_entry, zero_chunks
@@ -102,14 +107,60 @@ def test_gzip_bomb_is_refused_fast(tmp_path: Path) -> None:
 
 
 def test_gzip_stream_cap_follows_the_configured_ratio(tmp_path: Path) -> None:
-    data = bytes(4 * 1024 * 1024)  # ~4 KiB compressed: ~1000:1, over the 1 MiB floor
+    data = bytes(4 * MIB)  # ~4 KiB compressed: ~1000:1, over a 1 MiB floor
     path = tmp_path / "pkg-1.0.tar.gz"
     with tarfile.open(path, "w:gz", compresslevel=9) as archive:
         archive.addfile(tar_entry("pkg-1.0/zeros.bin", size=len(data)), Zeros(len(data)))
+    low_floor = ArchiveLimits(ratio_floor=1 * MIB)
     with pytest.raises(ArchiveError, match="expands more than 200:1"):
-        SafeArchive.open(path)
-    with SafeArchive.open(path, limits=ArchiveLimits(max_ratio=5000)) as archive:
+        SafeArchive.open(path, limits=low_floor)
+    with SafeArchive.open(path, limits=ArchiveLimits(ratio_floor=1 * MIB, max_ratio=5000)) as got:
+        assert got.member("pkg-1.0/zeros.bin").size == len(data)
+    with SafeArchive.open(path) as archive:  # under the default 64 MiB floor
         assert archive.member("pkg-1.0/zeros.bin").size == len(data)
+
+
+def test_ratio_applies_only_above_a_floor_real_wheels_never_meet() -> None:
+    assert (DEFAULT_LIMITS.max_ratio, DEFAULT_LIMITS.ratio_floor) == (200, 64 * MIB)
+
+
+def test_padded_shared_library_expanding_past_the_ratio_under_the_floor_is_read(
+    tmp_path: Path,
+) -> None:
+    """pillow 13's libXau: 2 MiB of mostly zero padding (2 MiB page alignment), 223:1."""
+    library = b"\x7fELF" + bytes(2 * MIB - 8) + b"\x01\x02\x03\x04"
+    path = tmp_path / WHEEL
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("pkg.libs/libXau.so.6", library)
+    with SafeArchive.open(path) as archive:
+        (member,) = archive.members
+        assert member.size == len(library)
+        assert archive.read("pkg.libs/libXau.so.6") == library
+
+
+def test_many_members_each_under_the_floor_are_capped_as_a_whole(tmp_path: Path) -> None:
+    """Forty 4 MiB members of zeros: each under the floor, 160 MiB from ~170 KB in total."""
+    size = 4 * MIB
+    packed, crc = deflate_zeros(size), zlib.crc32(bytes(size))
+    entries = [
+        RawEntry(f"pkg/z{index}.bin".encode(), compressed=packed, size=size, crc=crc)
+        for index in range(40)
+    ]
+    path = tmp_path / WHEEL
+    path.write_bytes(raw_zip(entries))
+    with pytest.raises(ArchiveError) as caught:
+        SafeArchive.open(path)
+    assert str(caught.value).startswith(f"{WHEEL}: expands ")
+    assert str(caught.value).endswith(" in total, over the cap of 200:1 (zip bomb?)")
+    with SafeArchive.open(path, limits=ArchiveLimits(max_ratio=2000)) as archive:
+        assert len(archive.members) == 40
+
+
+def test_limits_refuse_nonsense() -> None:
+    with pytest.raises(ValueError, match="max_ratio must be at least 1"):
+        ArchiveLimits(max_ratio=0)
+    with pytest.raises(ValueError, match="ratio_floor must not be negative"):
+        ArchiveLimits(ratio_floor=-1)
 
 
 @pytest.fixture(scope="module")

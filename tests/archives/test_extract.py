@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -171,3 +173,20 @@ def test_raw_bytes_come_from_the_file_checked_not_the_path(tmp_path: Path) -> No
         os.replace(swapped, wheel)
         assert b"".join(archive.raw_chunks()) == original
         assert b"".join(archive.raw_chunks()) == original  # readable twice
+
+
+def test_members_read_as_streams_are_the_bytes_and_checked(tmp_path: Path) -> None:
+    """What installer's WheelSource needs: a binary stream per member, checks at the end."""
+    path = tmp_path / "pkg-1.0-py3-none-any.whl"
+    big = bytes(range(256)) * 9000  # over one chunk of the buffered stream
+    path.write_bytes(
+        raw_zip([RawEntry(b"pkg/a.py", data=b"hello"), RawEntry(b"pkg/big", data=big)])
+    )
+    with SafeArchive.open(path) as archive:
+        read = {member.name: stream.read() for member, stream in archive.iter_streams()}
+    assert read == {"pkg/a.py": b"hello", "pkg/big": big}
+    path.write_bytes(raw_zip([RawEntry(b"pkg/a.py", data=b"hello", crc=1)]))
+    with SafeArchive.open(path) as archive:
+        ((_member, stream),) = archive.iter_streams()
+        with pytest.raises(ArchiveError, match="fails its CRC check"):
+            shutil.copyfileobj(stream, io.BytesIO())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from intoto_pip.archives import names
 from intoto_pip.archives.names import WheelInfo, check_wheel, intoto_dir, product_names
 from intoto_pip.archives.reader import SafeArchive
 from intoto_pip.archives.wheel_record import RecordRow, parse_record
@@ -310,3 +311,58 @@ def test_an_sdist_is_not_a_wheel(tmp_path: Path) -> None:
     path = make_sdist(tmp_path, "pkg", "1.0")
     with SafeArchive.open(path) as archive, pytest.raises(ArchiveError, match="is not a wheel"):
         check_wheel(archive, path.name)
+
+
+PLANTED = {
+    "purelib dist-info": "pkg-1.0.data/purelib/victimlib-99.0.dist-info/METADATA",
+    "platlib egg-info folder": "pkg-1.0.data/platlib/victimlib-99.0.egg-info/PKG-INFO",
+    "purelib egg-info file": "pkg-1.0.data/purelib/victimlib-99.0.egg-info",
+    "upper-case suffix": "pkg-1.0.data/purelib/Victimlib-99.0.DIST-INFO/METADATA",
+    "top-level egg-info": "victimlib-99.0.egg-info/PKG-INFO",
+    "top-level egg-info file": "victimlib.egg-info",
+    "data scheme site-packages": (
+        "pkg-1.0.data/data/lib/python3.11/site-packages/victimlib-99.0.dist-info/METADATA"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLANTED))
+def test_wheel_planting_another_projects_metadata_is_refused(tmp_path: Path, case: str) -> None:
+    member = PLANTED[case]
+    path = make_wheel(tmp_path, "pkg", "1.0", {**FILES, member: b"Name: victimlib\n"})
+    with pytest.raises(ArchiveError) as caught:
+        check(path)
+    planted = str(caught.value).split("plants distribution metadata ", 1)[1].split(" ", 1)[0]
+    assert str(caught.value).startswith(f"{WHEEL}: member {member!r} plants distribution ")
+    assert planted.strip("'").lower().endswith((".dist-info", ".egg-info"))
+    assert "(only pkg-1.0.dist-info may describe this wheel)" in str(caught.value)
+
+
+def test_second_top_level_dist_info_is_refused(tmp_path: Path) -> None:
+    files = {**FILES, "victimlib-99.0.dist-info/METADATA": b"Name: victimlib\n"}
+    with pytest.raises(ArchiveError, match=r"has 2 \.dist-info folders .*'victimlib-99\.0"):
+        check(make_wheel(tmp_path, "pkg", "1.0", files))
+
+
+VENDORED = [
+    "pkg/_vendor/packaging-24.2.dist-info/METADATA",
+    "pkg-1.0.data/purelib/pkg/_vendor/tomli-1.2.3.dist-info/METADATA",
+    "pkg-1.0.data/platlib/pkg/vendor/old-1.0.egg-info/PKG-INFO",
+    "pkg-1.0.data/data/share/pkg/victimlib-99.0.dist-info/METADATA",
+    "pkg-1.0.dist-info/licenses/pkg/vendor/tomli-1.2.3.dist-info/LICENSE",
+]
+
+
+@pytest.mark.parametrize("member", VENDORED)
+def test_vendored_metadata_below_a_package_folder_is_an_ordinary_file(
+    tmp_path: Path, member: str
+) -> None:
+    info = check(make_wheel(tmp_path, "pkg", "1.0", {**FILES, member: b"Name: other\n"}))
+    assert info.dist_info == DIST_INFO
+
+
+def test_dist_info_folder_is_the_one_at_the_top(tmp_path: Path) -> None:
+    member = "pkg/_vendor/packaging-24.2.dist-info/METADATA"
+    path = make_wheel(tmp_path, "pkg", "1.0", {**FILES, member: b"Name: packaging\n"})
+    with SafeArchive.open(path) as archive:
+        assert names.dist_info_folder(archive, WHEEL) == DIST_INFO

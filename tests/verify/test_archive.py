@@ -20,7 +20,7 @@ from intoto_pip.cli.main import main
 from intoto_pip.models.envelope import dump_envelope, sign_payload
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.rules import parse_rules
-from intoto_pip.store import link_filename
+from intoto_pip.store import link_filename, sublayout_dirname
 from intoto_pip.verify.archive import ArchiveVerifyRequest, verify_archive
 from intoto_pip.verify.policy import Trust
 from tests.support.signing import (
@@ -302,7 +302,8 @@ ATTACKS: dict[str, Callable[[Path], Path]] = {
     "zip-case-collision": lambda d: _zip(
         d / WHEEL, [("demo_pkg/A.py", b"1"), ("demo_pkg/a.py", b"2")]
     ),
-    "zip-bomb": lambda d: _zip(d / WHEEL, [("demo_pkg/zeros.bin", bytes(20 * 1024 * 1024))]),
+    # Over the 64 MiB floor above which ArchiveLimits caps the ratio.
+    "zip-bomb": lambda d: _zip(d / WHEEL, [("demo_pkg/zeros.bin", bytes(80 * 1024 * 1024))]),
     "tar-symlink": lambda d: _tar(d / TAR, [_tar_info("demo-1.0/l", tarfile.SYMTYPE, link="/etc")]),
     "tar-hardlink": lambda d: _tar(
         d / TAR, [_tar_info("demo-1.0/h", tarfile.LNKTYPE, link="/etc/passwd")]
@@ -384,3 +385,69 @@ def test_parameters_taken_from_a_file_name_pass_the_param_check(
     assert _cli(str(renamed), "--layout-key", str(project.owner.public_path)) == 1
     err = capsys.readouterr().err
     assert crafted in err and "ARCHIVE" in err
+
+
+UNREAD = {
+    "a stray file": "payload.py",
+    "a link for a key the layout does not name": "build.deadbeef.link",
+    "a link of a step the layout does not have": link_filename("release", "ab" * 32),
+    "a file in a folder": "notes/readme.txt",
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREAD))
+def test_evidence_folder_holding_files_no_verification_reads_is_refused(
+    project: Project, tmp_path: Path, case: str
+) -> None:
+    """The in-toto folder is not part of the final product, so anything in it that the
+    verification did not read would be installed unverified."""
+    stray = f"demo_pkg-1.0.dist-info/in-toto/{UNREAD[case]}"
+    wheel = project.signed_wheel(tmp_path, "demo-pkg", "1.0", FILES, tamper={stray: b"x = 1\n"})
+    verdict = verify_archive(wheel, _request(project))
+    assert not verdict.verified
+    assert verdict.reason == (
+        f"{WHEEL}:demo_pkg-1.0.dist-info/in-toto/ holds files that no verification reads: "
+        f"{UNREAD[case]!r} (an evidence folder holds only the layout, the links of its steps "
+        "and of their sublayouts)"
+    )
+
+
+def test_sdist_evidence_folder_holding_a_stray_file_is_refused(
+    project: Project, tmp_path: Path
+) -> None:
+    sdist = signed_sdist(project, tmp_path, "demo", "1.0", {"demo/__init__.py": b"A = 1\n"})
+    with tarfile.open(sdist) as archive:
+        members = {m.name: archive.extractfile(m).read() for m in archive if m.isfile()}  # type: ignore[union-attr]
+    members["demo-1.0/.in-toto/extra.py"] = b"evil()\n"
+    verdict = verify_archive(write_sdist(sdist, members), _request(project))
+    assert not verdict.verified
+    assert "demo-1.0/.in-toto/ holds files that no verification reads: 'extra.py'" in verdict.reason
+
+
+def test_sublayout_links_in_the_evidence_folder_are_read(project: Project, tmp_path: Path) -> None:
+    members = wheel_members("demo-pkg", "1.0", FILES)
+    info = "demo_pkg-1.0.dist-info"
+    functionary = project.functionary
+    products = {
+        name: {"sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()
+    }
+    sublayout = layout_payload(functionary.public, step="compile")
+    keyid = functionary.public.keyid
+    folder = sublayout_dirname("build", keyid)
+    inner = link_payload("compile", products)
+    files = {
+        "root.layout": dump_envelope(
+            sign_payload(layout_payload(functionary.public), [project.owner.signer], dsse=False)
+        ),
+        link_filename("build", functionary.public.keyid): dump_envelope(
+            sign_payload(sublayout, [functionary.signer], dsse=False)
+        ),
+        f"{folder}/{link_filename('compile', keyid)}": dump_envelope(
+            sign_payload(inner, [functionary.signer], dsse=False)
+        ),
+    }
+    for rel, data in files.items():
+        members[f"{info}/in-toto/{rel}"] = data
+    wheel = write_wheel(tmp_path / WHEEL, members, f"{info}/RECORD")
+    verdict = verify_archive(wheel, _request(project))
+    assert verdict.verified, verdict.reason
