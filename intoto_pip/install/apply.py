@@ -99,7 +99,7 @@ def _write_all(
         note = (
             f"; could not undo: {'; '.join(problems)}" if problems else "; the target was restored"
         )
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if not isinstance(exc, Exception):  # Ctrl-C, SIGTERM, exit: restored, then go on
             raise
         if isinstance(exc, OSError):
             raise MachineError(f"installation failed: {_describe(exc)}{note}") from exc
