@@ -50,13 +50,20 @@ class Claims:
     interpreter_dirs: frozenset[str]
     owners: Mapping[str, str] = field(default_factory=dict)
 
-    def owner_of(self, path: str) -> str | None:
-        """Who may not be overwritten at ``path``: "the interpreter", a distribution, or None."""
-        real = os.path.realpath(path)
+    def owner_of(self, path: str, real_dirs: dict[str, str] | None = None) -> str | None:
+        """Who may not be overwritten at ``path``: "the interpreter", a distribution, or None.
+
+        ``path`` is compared as given and through its folder's real path (``real_dirs``
+        caches those across calls: a wheel may have 10^5 files in a few folders)."""
+        folder, name = os.path.split(path)
+        cache = {} if real_dirs is None else real_dirs
+        real_folder = cache.get(folder)
+        if real_folder is None:
+            real_folder = cache[folder] = os.path.realpath(folder)
+        real = os.path.join(real_folder, name)
         if path in self.interpreter or real in self.interpreter:
             return "the interpreter"
-        folder = os.path.realpath(os.path.dirname(path))
-        if folder in self.interpreter_dirs and _INTERPRETER_NAME.fullmatch(os.path.basename(path)):
+        if real_folder in self.interpreter_dirs and _INTERPRETER_NAME.fullmatch(name):
             return "the interpreter"
         return self.owners.get(path) or self.owners.get(real)
 
@@ -112,8 +119,9 @@ def planned_paths(source: VerifiedWheel, scheme: Mapping[str, str]) -> list[str]
 def check_paths(name: str, paths: Iterable[str], claims: Claims) -> None:
     """ClashError naming every path ``name`` may not write, and whose each is."""
     clashes = []
+    real_dirs: dict[str, str] = {}
     for path in paths:
-        owner = claims.owner_of(path)
+        owner = claims.owner_of(path, real_dirs)
         if owner is not None and owner != name:
             shown = owner if owner == "the interpreter" else f"distribution {owner!r}"
             clashes.append(f"{path} (owned by {shown})")
