@@ -1,15 +1,31 @@
 """The only step that changes the target: every accepted candidate, in dependency order,
 inside one transaction. Any failure (disk full, permission denied, a folder in the way, an
-interrupt) removes everything written and restores every replaced file."""
+interrupt) removes everything written and restores every replaced file.
+
+Before the transaction starts, every wheel is opened (once, through the reader that verified
+it) and every path it would write is checked: a wheel that would write the interpreter, a file
+of a distribution that stays installed, or a file of another wheel of this installation is
+refused by name, with nothing written (``ownership``). Then the replaced versions are removed
+and the wheels written."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from intoto_pip.errors import InstallError, MachineError
-from intoto_pip.install.candidates import InstallOutcome
+from intoto_pip.install.candidates import Candidate, InstallOutcome
 from intoto_pip.install.requirements import dependency_order
+from intoto_pip.install.target import InstalledDist, Target
+from intoto_pip.install.transaction import Transaction
+
+if TYPE_CHECKING:
+    from intoto_pip.install.installer_step import InstalledFiles, WheelToInstall
+    from intoto_pip.install.ownership import Claims
+    from intoto_pip.install.wheel_source import VerifiedWheel
 
 
 def install_all(outcome: InstallOutcome) -> InstallOutcome:
@@ -23,50 +39,90 @@ def install_all(outcome: InstallOutcome) -> InstallOutcome:
 
 
 def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
-    from intoto_pip.install.installer_step import (
-        WheelToInstall,
-        install_wheel,
-        remove_installed,
-    )
-    from intoto_pip.install.transaction import Transaction
-    from intoto_pip.install.verdict_record import record_for
+    from intoto_pip.install.wheel_source import open_wheel
 
     target = outcome.target
     by_name = {c.meta.name: c for c in outcome.candidates}
-    order = dependency_order([c.meta for c in outcome.candidates], target.markers)
+    metas = [c.meta for c in outcome.candidates]
+    order = [by_name[meta.name] for meta in dependency_order(metas, target.markers)]
     existing = target.installed()
+    replaced = [existing[c.meta.name] for c in order if c.meta.name in existing]
+    with contextlib.ExitStack() as stack:
+        # Each wheel opened once, through the reader that verified it, for checking and writing.
+        sources = [stack.enter_context(open_wheel(c.fetched.path)) for c in order]
+        claims = _claims(target, existing, order, sources)
+        installed = _write_all(target, order, sources, replaced, claims)
+    return replace(outcome, installed=tuple(installed), replaced=tuple(replaced))
+
+
+def _claims(
+    target: Target,
+    existing: Mapping[str, InstalledDist],
+    order: Sequence[Candidate],
+    sources: Sequence[VerifiedWheel],
+) -> Claims:
+    """Refuse, before anything is written, a wheel that would write the interpreter, a file of
+    a distribution that stays, or a file another wheel of this installation writes."""
+    from intoto_pip.install.installer_step import scheme_for
+    from intoto_pip.install.ownership import check_paths, claims_of, planned_paths
+
+    claims = claims_of(target, existing.values(), {c.meta.name for c in order})
+    for candidate, source in zip(order, sources, strict=True):
+        name = candidate.meta.name
+        paths = planned_paths(source, scheme_for(target, name))
+        check_paths(name, paths, claims)
+        claims = claims.with_owner(name, paths)
+    return claims
+
+
+def _write_all(
+    target: Target,
+    order: Sequence[Candidate],
+    sources: Sequence[VerifiedWheel],
+    replaced: Sequence[InstalledDist],
+    claims: Claims,
+) -> list[InstalledFiles]:
+    """Remove the replaced versions, then write every wheel: one transaction, all or nothing."""
+    from intoto_pip.install.installer_step import install_wheel, remove_installed
+
     transaction = Transaction()
     now = datetime.now(UTC)
-    installed, replaced = [], []
+    installed = []
     try:
-        for meta in order:
-            candidate = by_name[meta.name]
-            old = existing.get(meta.name)
-            if old is not None:
-                remove_installed(old, target, transaction)
-                replaced.append(old)
-            wheel = WheelToInstall(
-                path=candidate.fetched.path,
-                name=meta.name,
-                version=meta.version,
-                requested=candidate.requested,
-                direct_url=candidate.origin.url if candidate.direct else None,
-                sha256=candidate.origin.sha256,
-                verdict_record=record_for(candidate, now).to_bytes(),
+        for old in replaced:
+            remove_installed(old, target, transaction)
+        for candidate, source in zip(order, sources, strict=True):
+            wheel = _wheel_to_install(candidate, now)
+            installed.append(
+                install_wheel(wheel, target, transaction, claims=claims, source=source)
             )
-            installed.append(install_wheel(wheel, target, transaction))
     except BaseException as exc:
         problems = transaction.rollback()
         note = (
             f"; could not undo: {'; '.join(problems)}" if problems else "; the target was restored"
         )
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if not isinstance(exc, Exception):  # Ctrl-C, SIGTERM, exit: restored, then go on
             raise
         if isinstance(exc, OSError):
             raise MachineError(f"installation failed: {_describe(exc)}{note}") from exc
         raise InstallError(f"installation failed: {_describe(exc)}{note}") from exc
     transaction.commit()
-    return replace(outcome, installed=tuple(installed), replaced=tuple(replaced))
+    return installed
+
+
+def _wheel_to_install(candidate: Candidate, now: datetime) -> WheelToInstall:
+    from intoto_pip.install.installer_step import WheelToInstall
+    from intoto_pip.install.verdict_record import record_for
+
+    return WheelToInstall(
+        path=candidate.fetched.path,
+        name=candidate.meta.name,
+        version=candidate.meta.version,
+        requested=candidate.requested,
+        direct_url=candidate.origin.url if candidate.direct else None,
+        sha256=candidate.origin.sha256,
+        verdict_record=record_for(candidate, now).to_bytes(),
+    )
 
 
 def _describe(exc: BaseException) -> str:

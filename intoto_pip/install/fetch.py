@@ -2,6 +2,11 @@
 
 Everything after this step reads the private copy, so the bytes verified are the bytes
 installed: nobody can swap a file between verification and installation.
+
+A local archive's detached evidence (the folder ``<archive filename>.intoto/`` beside it) is
+copied once too, beside the private copy, where verification looks for it: regular files only
+(links and devices are left out, as verification itself ignores them), within the evidence caps.
+What is verified is what was read then, whatever happens to the user's folder afterwards.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import urllib.parse
 from collections.abc import Callable
@@ -16,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from intoto_pip.archives.evidence import DETACHED_SUFFIX, MAX_DEPTH, MAX_FILES, MAX_TOTAL_BYTES
 from intoto_pip.archives.names import member_name_problem
-from intoto_pip.errors import InputError, InstallError, VerificationError
+from intoto_pip.errors import InputError, InstallError, MetadataError, VerificationError
+from intoto_pip.store import read_metadata_bytes
 
 CHUNK = 1024 * 1024
 TIMEOUT = 60.0
@@ -57,7 +65,38 @@ def copy_local(path: Path, folder: Path, progress: Progress | None = None) -> Fe
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
     with source:
         total = os.fstat(source.fileno()).st_size
-        return _store(source, folder, path.name, path.absolute().as_uri(), total, progress)
+        fetched = _store(source, folder, path.name, path.absolute().as_uri(), total, progress)
+    _copy_evidence(path.parent / f"{path.name}{DETACHED_SUFFIX}", fetched.path.parent)
+    return fetched
+
+
+def _copy_evidence(evidence: Path, folder: Path) -> None:
+    """Copy a detached evidence folder (when there is one) into ``folder``, under its name."""
+    if evidence.is_symlink() or not evidence.is_dir():
+        return
+    budget = [MAX_FILES, MAX_TOTAL_BYTES]
+    _copy_tree(evidence, folder / evidence.name, budget, 0)
+
+
+def _copy_tree(source: Path, dest: Path, budget: list[int], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise MetadataError(f"{source}: evidence folders nested deeper than {MAX_DEPTH} levels")
+    dest.mkdir(mode=0o700)
+    try:
+        entries = sorted(os.scandir(source), key=lambda entry: entry.name)
+    except OSError as exc:
+        raise MetadataError(f"{source}: cannot be read ({exc.strerror})") from exc
+    for entry in entries:
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISDIR(mode):
+            _copy_tree(Path(entry.path), dest / entry.name, budget, depth + 1)
+        elif stat.S_ISREG(mode):
+            data = read_metadata_bytes(Path(entry.path))
+            budget[0] -= 1
+            budget[1] -= len(data)
+            if budget[0] < 0 or budget[1] < 0:
+                raise MetadataError(f"{source}: more evidence than the caps allow")
+            (dest / entry.name).write_bytes(data)
 
 
 def fetch_url(

@@ -1,11 +1,14 @@
 """Put a verified wheel into the target with ``installer``, journaling every file written.
 
-The destination wraps ``installer``'s ``SchemeDictionaryDestination``: before each file is
-written, anything in the way is moved aside and missing folders are created through the
-``Transaction``, so a failure anywhere can be undone. Bytecode is compiled by the *target*
-interpreter (which may be another Python than ours) before RECORD is written, so RECORD lists
-the ``.pyc`` files and ``pip uninstall`` removes them. When the target is the interpreter
-running intoto-pip, it compiles in-process (as pip does) rather than start itself again.
+The wheel is read through ``wheel_source.VerifiedWheel``: our own reader, the listing that
+verification used, never a second zip parser. Before anything is written, every path the wheel
+would write is checked against the interpreter and other distributions' files
+(``ownership``). The destination wraps ``installer``'s ``SchemeDictionaryDestination``: before
+each file is written, anything in the way is moved aside, missing folders are created and the
+file is journaled, all through the ``Transaction``, so a failure or an interruption anywhere
+can be undone. Bytecode is compiled by the *target* interpreter into a private folder
+(``bytecode``) once every file is in place, then copied in through the transaction before
+RECORD is written, so RECORD lists the ``.pyc`` files and ``pip uninstall`` removes them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import csv
 import hashlib
 import json
 import os
-import subprocess
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,27 +28,16 @@ from typing import BinaryIO
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
-from installer.sources import WheelContentElement, WheelFile
 from installer.utils import Scheme
 
 from intoto_pip.errors import InstallError
-from intoto_pip.install.target import InstalledDist, Target
+from intoto_pip.install.bytecode import Compiler, Job, compiler_for
+from intoto_pip.install.ownership import Claims, check_paths, claims_of, planned_paths
+from intoto_pip.install.target import InstalledDist, Target, interpreter_unchanged
 from intoto_pip.install.transaction import Transaction
+from intoto_pip.install.wheel_source import VerifiedWheel, open_wheel
 
 INSTALLER_NAME = b"intoto-pip\n"
-COMPILE_TIMEOUT = 600.0
-
-# One JSON [source, cache] pair a line; a module that does not compile gets no .pyc (as pip).
-# (Run by another interpreter: what it writes must be valid for old Pythons too.)
-_COMPILE = r"""
-import json, py_compile, sys
-for line in sys.stdin:
-    source, cache = json.loads(line)
-    try:
-        py_compile.compile(source, cfile=cache, dfile=source, doraise=True)
-    except Exception:
-        pass
-"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,93 +64,6 @@ class InstalledFiles:
     skipped: tuple[str, ...] = ()
 
 
-class BytecodeCompiler:
-    """Another interpreter (the target) compiling the modules, in one process.
-
-    Modules are collected while the wheel is written and compiled once every file is in
-    place: an installation that fails midway starts no compiler at all. ``abort`` kills a
-    compiler still running (before a rollback, so it cannot write a .pyc after it)."""
-
-    def __init__(self, python: str) -> None:
-        self._python = python
-        self._jobs: list[tuple[str, str]] = []
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def submit(self, source: Path, cache: Path) -> None:
-        self._jobs.append((str(source), str(cache)))
-
-    def finish(self) -> None:
-        if not self._jobs:
-            return
-        process = self._start()
-        lines = b"".join(json.dumps(job).encode() + b"\n" for job in self._jobs)
-        try:
-            process.communicate(lines, timeout=COMPILE_TIMEOUT)
-        except subprocess.TimeoutExpired as exc:
-            self.abort()
-            raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-
-    def abort(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        # -S: no site import, so no .pth file (of the wheel being installed, or any other) runs
-        # mid-installation, where what it did could not be rolled back. py_compile needs no
-        # site.
-        try:
-            self._process = subprocess.Popen(
-                [self._python, "-I", "-B", "-S", "-c", _COMPILE],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-        return self._process
-
-
-class InProcessCompiler:
-    """The running interpreter is the target: it compiles the modules itself, as pip does,
-    instead of starting itself again.
-
-    Only ``py_compile``: no module is imported, no ``site`` or ``.pth`` runs (as ``-S`` in a
-    separate process). ``optimize=0``: the .pyc name carries no ``opt-`` tag, so its content
-    must not depend on the ``-O`` this process may run with."""
-
-    def __init__(self) -> None:
-        self._jobs: list[tuple[str, str]] = []
-
-    def submit(self, source: Path, cache: Path) -> None:
-        self._jobs.append((str(source), str(cache)))
-
-    def finish(self) -> None:
-        import py_compile
-
-        for source, cache in self._jobs:
-            with contextlib.suppress(Exception):  # no .pyc for what does not compile (as pip)
-                py_compile.compile(source, cfile=cache, dfile=source, doraise=True, optimize=0)
-
-    def abort(self) -> None:
-        """Nothing runs in the background."""
-
-
-Compiler = BytecodeCompiler | InProcessCompiler
-
-
-def compiler_for(python: str) -> Compiler:
-    from intoto_pip.install.target import is_this_interpreter
-
-    return InProcessCompiler() if is_this_interpreter(Path(python)) else BytecodeCompiler(python)
-
-
 @dataclass
 class RecordingDestination(SchemeDictionaryDestination):
     """A scheme destination that journals writes and compiles with the target interpreter."""
@@ -166,31 +72,21 @@ class RecordingDestination(SchemeDictionaryDestination):
     compiler: Compiler | None = None
     cache_tag: str = ""
     files: list[Path] = field(default_factory=list)
-    _compiled: list[tuple[Scheme, str, Path]] = field(default_factory=list)
+    _compiled: list[tuple[Scheme, str]] = field(default_factory=list)
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
         target = self._path_with_destdir(scheme, path)
         self.transaction.prepare_write(target)
-        try:
-            entry = super().write_to_fs(scheme, path, stream, is_executable)
-        finally:
-            if target.exists():
-                self.transaction.wrote(target)
-                self.files.append(target)
+        self.transaction.wrote(target)  # before the file exists: an interruption may come
+        entry = super().write_to_fs(scheme, path, stream, is_executable)
+        self.files.append(target)
         if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
-            self._compile(scheme, path, target)
+            cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
+            self._compiled.append((scheme, path))
+            self.compiler.submit(target, cache)
         return entry
-
-    def _compile(self, scheme: Scheme, rel: str, source: Path) -> None:
-        assert self.compiler is not None
-        cache = source.parent / "__pycache__" / f"{source.stem}.{self.cache_tag}.pyc"
-        self.transaction.prepare_write(cache)
-        # Journaled before the compiler may write it: a rollback removes it whatever happens.
-        self.transaction.wrote(cache)
-        self._compiled.append((scheme, rel, cache))
-        self.compiler.submit(source, cache)
 
     def finalize_installation(
         self,
@@ -200,38 +96,35 @@ class RecordingDestination(SchemeDictionaryDestination):
     ) -> None:
         record_list = list(records)
         if self.compiler is not None:
-            self.compiler.finish()
-            record_list += [self._pyc_record(*job) for job in self._compiled if job[2].exists()]
+            record_list += self._bytecode(self.compiler)
         super().finalize_installation(scheme, record_file_path, record_list)
 
-    def _pyc_record(self, scheme: Scheme, rel: str, cache: Path) -> tuple[Scheme, RecordEntry]:
-        self.files.append(cache)
-        data = cache.read_bytes()
+    def _bytecode(self, compiler: Compiler) -> list[tuple[Scheme, RecordEntry]]:
+        """Compile into a private folder, then copy each .pyc in through the transaction."""
+        staging = Path(tempfile.mkdtemp(prefix="intoto-pip-bytecode-"))
+        try:
+            jobs = compiler.compile_into(staging)
+            return [
+                self._place(job, *done)
+                for job, done in zip(jobs, self._compiled, strict=True)
+                if job.staged.is_file()
+            ]
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _place(self, job: Job, scheme: Scheme, rel: str) -> tuple[Scheme, RecordEntry]:
+        data = job.staged.read_bytes()
+        self.transaction.write_new(job.cache, data, os.stat(job.staged).st_mode & 0o666)
+        self.files.append(job.cache)
         folder = rel.rpartition("/")[0]
-        rel_cache = "/".join(p for p in (folder, "__pycache__", cache.name) if p)
-        digest = _record_digest(data)
-        return scheme, RecordEntry(rel_cache, Hash("sha256", digest), len(data))
+        rel_cache = "/".join(p for p in (folder, "__pycache__", job.cache.name) if p)
+        return scheme, RecordEntry(rel_cache, Hash("sha256", _record_digest(data)), len(data))
 
 
 def _record_digest(data: bytes) -> str:
     import base64
 
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
-
-
-class _FilteredWheel(WheelFile):
-    """Leaves out ``__pycache__`` members, as pip does: bytecode is compiled on the target."""
-
-    skipped: list[str]
-
-    def get_contents(self) -> Iterator[WheelContentElement]:
-        self.skipped = []
-        for element in super().get_contents():
-            name = element[0][0]
-            if "__pycache__" in name.split("/")[:-1]:
-                self.skipped.append(name)
-                continue
-            yield element
 
 
 def scheme_for(target: Target, name: str) -> dict[str, str]:
@@ -257,15 +150,59 @@ def _extra_metadata(wheel: WheelToInstall) -> dict[str, bytes]:
     return extra
 
 
+def check_interpreter(target: Target) -> None:
+    """InstallError unless the target's interpreter is as it was when probed."""
+    if not interpreter_unchanged(target):
+        raise InstallError(
+            f"{target.executable}: the interpreter changed since it was probed; not running it"
+        )
+
+
+def check_wheel_paths(source: VerifiedWheel, name: str, target: Target, claims: Claims) -> None:
+    """ClashError when the wheel would write the interpreter or another distribution's file."""
+    check_paths(name, planned_paths(source, scheme_for(target, name)), claims)
+
+
 def install_wheel(
     wheel: WheelToInstall,
     target: Target,
     transaction: Transaction,
     *,
     compile_bytecode: bool = True,
+    claims: Claims | None = None,
+    source: VerifiedWheel | None = None,
 ) -> InstalledFiles:
-    """Write ``wheel`` into ``target``; every change goes through ``transaction``."""
-    compiler = compiler_for(target.executable) if compile_bytecode else None
+    """Write ``wheel`` into ``target``; every change goes through ``transaction``.
+
+    ``claims``: the files no one else may write (default: the interpreter and every installed
+    distribution but this one). ``source``: the wheel already open (else it is opened here)."""
+    with _opened(wheel.path, source) as opened:
+        if claims is None:
+            claims = claims_of(target, target.installed().values(), {wheel.name})
+        check_wheel_paths(opened, wheel.name, target, claims)
+        return _install(wheel, opened, target, transaction, compile_bytecode)
+
+
+@contextlib.contextmanager
+def _opened(path: Path, source: VerifiedWheel | None) -> Iterator[VerifiedWheel]:
+    if source is not None:
+        yield source
+    else:
+        with open_wheel(path) as opened:
+            yield opened
+
+
+def _install(
+    wheel: WheelToInstall,
+    source: VerifiedWheel,
+    target: Target,
+    transaction: Transaction,
+    compile_bytecode: bool,
+) -> InstalledFiles:
+    def check() -> None:
+        check_interpreter(target)
+
+    compiler = compiler_for(target.executable, check) if compile_bytecode else None
     destination = RecordingDestination(
         scheme_dict=scheme_for(target, wheel.name),
         interpreter=target.executable,
@@ -275,22 +212,19 @@ def install_wheel(
         cache_tag=target.cache_tag,
     )
     try:
-        with _FilteredWheel.open(wheel.path) as source:
-            install(source, destination, _extra_metadata(wheel))
-            root = "Root-Is-Purelib: true" in source.read_dist_info("WHEEL")
-            dist_info = Path(destination.scheme_dict["purelib" if root else "platlib"])
-            dist_info /= source.dist_info_dir
-            skipped = tuple(getattr(source, "skipped", []))
+        install(source, destination, _extra_metadata(wheel))
     finally:
         if compiler is not None:
             compiler.abort()  # a no-op once finished; else it must stop before any rollback
+    root = "Root-Is-Purelib: true" in source.read_dist_info("WHEEL")
+    dist_info = Path(destination.scheme_dict["purelib" if root else "platlib"])
     return InstalledFiles(
         name=wheel.name,
         version=wheel.version,
-        dist_info=dist_info,
+        dist_info=dist_info / source.dist_info_dir,
         files=tuple(destination.files),
         pth_files=tuple(_pth_files(destination.files, target)),
-        skipped=skipped,
+        skipped=tuple(source.skipped),
     )
 
 

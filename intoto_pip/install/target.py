@@ -8,6 +8,11 @@ starting the interpreter again would cost more than the rest of the probe. It re
 install scheme, the supported wheel tags (``packaging.tags`` evaluated by the target itself;
 our own copy of ``packaging`` is appended to its ``sys.path`` in case the target lacks one),
 the marker environment, and whether the environment is marked ``EXTERNALLY-MANAGED``.
+
+The interpreter found is fingerprinted then (``Interpreter``): every path on its chain of
+symbolic links, with what ``lstat`` says of each (device, inode, mode, size, mtime, ctime) and
+each link's text. Installation never writes any of those paths, and bytecode compilation checks
+the fingerprint again before it starts the interpreter: what runs is what was probed.
 """
 
 from __future__ import annotations
@@ -36,6 +41,55 @@ class InstalledDist:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PathState:
+    """One path on an interpreter's chain of links, as ``lstat`` saw it."""
+
+    path: str
+    stat: tuple[int, ...]
+    link: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interpreter:
+    """An interpreter path and every path its symbolic links lead through, fingerprinted."""
+
+    chain: tuple[PathState, ...] = ()
+
+    @property
+    def paths(self) -> frozenset[str]:
+        return frozenset(state.path for state in self.chain)
+
+
+MAX_LINKS = 40  # as the kernel's own limit on links followed
+
+
+def fingerprint(path: str) -> Interpreter:
+    """The chain of ``path`` (made absolute, links followed one by one) and its states."""
+    chain: list[PathState] = []
+    current = os.path.abspath(path)
+    for _ in range(MAX_LINKS):
+        try:
+            info = os.lstat(current)
+        except OSError:
+            chain.append(PathState(path=current, stat=()))
+            break
+        state = (info.st_dev, info.st_ino, info.st_mode, info.st_size, *_times(info))
+        link = os.readlink(current) if os.path.islink(current) else None
+        chain.append(PathState(path=current, stat=state, link=link))
+        if link is None:
+            break
+        # Folders on the way may be links too: the real folder of the next hop counts.
+        folder = os.path.realpath(os.path.dirname(current))
+        current = os.path.normpath(os.path.join(folder, link))
+    return Interpreter(chain=tuple(chain))
+
+
+def _times(info: os.stat_result) -> tuple[int, int]:
+    # ctime: no one but root can set it back, so a file rewritten in place still shows.
+    return info.st_mtime_ns, info.st_ctime_ns
+
+
+@dataclass(frozen=True, kw_only=True)
 class Target:
     """Where and for which interpreter distributions are installed."""
 
@@ -50,6 +104,7 @@ class Target:
     in_venv: bool = False
     target_dir: Path | None = None
     tag_rank: Mapping[str, int] = field(default_factory=dict)
+    interpreter: Interpreter = field(default_factory=Interpreter)
 
     @property
     def site_dirs(self) -> tuple[Path, ...]:
@@ -110,7 +165,21 @@ def probe_target(
         in_venv=bool(info["in_venv"]),
         target_dir=target_dir,
         tag_rank={tag: rank for rank, tag in enumerate(reversed(tags))},
+        interpreter=_interpreters(interpreter, str(info["executable"])),
     )
+
+
+def _interpreters(given: Path, executable: str) -> Interpreter:
+    """The chains of the path given and of the one the interpreter reports, together."""
+    chain = fingerprint(executable).chain
+    given_chain = fingerprint(str(given)).chain
+    return Interpreter(chain=chain + tuple(s for s in given_chain if s not in chain))
+
+
+def interpreter_unchanged(target: Target) -> bool:
+    """Whether every path of the target's interpreter is as it was when probed."""
+    executable_chain = fingerprint(target.executable).chain
+    return all(state in target.interpreter.chain for state in executable_chain)
 
 
 def _packaging_dir() -> str:

@@ -1,19 +1,31 @@
 """All or nothing: every change to the target is journaled so it can be undone.
 
-Files of a replaced version and files in the way are moved into a private backup folder
-(a rename when it is on the same file system), never deleted until ``commit``. ``rollback``
-removes every file and folder written, then puts every moved file back.
+The journal is written *ahead*: each change is recorded before it is made, so an interruption
+(Ctrl-C, SIGTERM) between the two leaves a journal entry for a change that did not happen,
+never a change without an entry. Rollback therefore tolerates entries whose change never
+happened. Files of a replaced version and files in the way are moved into a private backup
+folder (a rename when it is on the same file system), never deleted until ``commit``.
+``rollback`` removes every file and folder written, then puts every moved file back; while it
+runs, SIGINT and SIGTERM are held back so that a second Ctrl-C cannot cut it short.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from intoto_pip.errors import InstallError
+
+# A new file: created, never opened through a link someone left at its name.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass
@@ -37,15 +49,15 @@ class Transaction:
         return self._backup
 
     def make_parents(self, path: Path) -> None:
-        """Create ``path``'s missing parent folders, remembering each one."""
+        """Create ``path``'s missing parent folders, remembering each one (before making it)."""
         missing = []
         parent = path.parent
         while not parent.exists():
             missing.append(parent)
             parent = parent.parent
         for folder in reversed(missing):
-            folder.mkdir()
             self.created_dirs.append(folder)
+            folder.mkdir()
 
     def prepare_write(self, path: Path) -> None:
         """Make room for a new file: parents created, anything in the way moved aside."""
@@ -56,37 +68,51 @@ class Transaction:
             self.move_aside(path)
 
     def wrote(self, path: Path) -> None:
+        """Journal ``path`` as ours: call it before the file is created (write-ahead)."""
         self.written.append(path)
+
+    def write_new(self, path: Path, data: bytes, mode: int = 0o666) -> None:
+        """Write a new file at ``path`` (made room for, journaled before it exists)."""
+        self.prepare_write(path)
+        self.wrote(path)
+        fd = os.open(path, _NEW_FILE, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
 
     def move_aside(self, path: Path) -> None:
         """Move an existing file into the backup folder; it comes back on rollback."""
         backup = self.backup_root / str(len(self.moved))
-        shutil.move(str(path), str(backup))
         self.moved.append((path, backup))
+        shutil.move(str(path), str(backup))
 
     def remove_dir_if_empty(self, folder: Path) -> bool:
         try:
             mode = folder.stat().st_mode & 0o7777
-            folder.rmdir()
         except OSError:
             return False
         self.removed_dirs.append((folder, mode))
+        try:
+            folder.rmdir()
+        except OSError:
+            self.removed_dirs.pop()
+            return False
         return True
 
     def rollback(self) -> list[str]:
         """Undo everything; return a description of whatever could not be undone."""
         problems: list[str] = []
-        for path in reversed(self.written):
-            _try(problems, path.unlink, missing_ok=True)
-        for folder in reversed(self.created_dirs):
-            _try(problems, _rmdir_if_exists, folder)
-        for folder, mode in reversed(self.removed_dirs):
-            _try(problems, _mkdir_mode, folder, mode)
-        for original, backup in reversed(self.moved):
-            _try(problems, _restore, original, backup)
-        if not problems:
-            self._drop_backup()
-        self._clear()
+        with signals_held():
+            for path in reversed(self.written):
+                _try(problems, _unlink_if_there, path)
+            for folder in reversed(self.created_dirs):
+                _try(problems, _rmdir_if_exists, folder)
+            for folder, mode in reversed(self.removed_dirs):
+                _try(problems, _mkdir_mode, folder, mode)
+            for original, backup in reversed(self.moved):
+                _try(problems, _restore, original, backup)
+            if not problems:
+                self._drop_backup()
+            self._clear()
         return problems
 
     def commit(self) -> None:
@@ -105,6 +131,31 @@ class Transaction:
         self.removed_dirs.clear()
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends (only the main thread handles signals).
+
+    Held, not lost: a signal that arrived is delivered again, to its own handler, at the end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        arrived.append(signum)
+
+    held: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, hold) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: set outside Python, and left as it was
+                signal.signal(signum, handler)
+        for signum in dict.fromkeys(arrived):
+            signal.raise_signal(signum)
+
+
 def _try(problems: list[str], action: object, *args: object, **kwargs: object) -> None:
     try:
         action(*args, **kwargs)  # type: ignore[operator]
@@ -112,8 +163,14 @@ def _try(problems: list[str], action: object, *args: object, **kwargs: object) -
         problems.append(f"{exc.filename}: {exc.strerror}")
 
 
+def _unlink_if_there(path: Path) -> None:
+    # Journaled ahead: the file may never have been made, even its folder may be a file.
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        path.unlink()
+
+
 def _rmdir_if_exists(folder: Path) -> None:
-    if folder.is_dir():
+    if folder.is_dir() and not folder.is_symlink():
         folder.rmdir()
 
 
@@ -124,7 +181,11 @@ def _mkdir_mode(folder: Path, mode: int) -> None:
 
 
 def _restore(original: Path, backup: Path) -> None:
-    original.parent.mkdir(parents=True, exist_ok=True)
+    """Put a moved file back. A journaled move that never completed left the original in
+    place (and perhaps a partial copy in the backup folder): the original stays."""
+    if not (backup.is_symlink() or backup.exists()):
+        return
     if original.is_symlink() or original.exists():
-        original.unlink()
+        return
+    original.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(backup), str(original))

@@ -62,3 +62,25 @@ def test_download_checks_the_index_hash(tmp_path: Path) -> None:
 def test_unsafe_file_names_are_refused(url: str) -> None:
     with pytest.raises(VerificationError):
         safe_filename(url)
+
+
+def test_copy_local_takes_the_detached_evidence_beside_the_archive_once(tmp_path: Path) -> None:
+    """``ARCHIVE.intoto/`` is copied beside the private copy (regular files only), so what is
+    verified cannot change afterwards in the user's folder."""
+    source = tmp_path / "a-1.0-py3-none-any.whl"
+    source.write_bytes(b"wheel bytes")
+    evidence = tmp_path / f"{source.name}.intoto"
+    (evidence / "sub.12345678").mkdir(parents=True)
+    (evidence / "root.layout").write_bytes(b"layout")
+    (evidence / "sub.12345678" / "step.abcdef12.link").write_bytes(b"link")
+    (evidence / "elsewhere.link").symlink_to(tmp_path / "a-1.0-py3-none-any.whl")
+    folder = private_folder()
+    try:
+        fetched = copy_local(source, folder)
+        (evidence / "root.layout").write_bytes(b"changed later")
+        copied = fetched.path.parent / f"{source.name}.intoto"
+        assert (copied / "root.layout").read_bytes() == b"layout"
+        assert (copied / "sub.12345678" / "step.abcdef12.link").read_bytes() == b"link"
+        assert not (copied / "elsewhere.link").exists()
+    finally:
+        remove_folder(folder)

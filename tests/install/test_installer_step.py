@@ -121,12 +121,12 @@ def test_failure_midway_starts_no_compiler(
 ) -> None:
     """Modules are compiled once every file is in place: an installation failing midway
     starts no compiler, and its rollback leaves the target as it was."""
-    from intoto_pip.install import installer_step
+    from intoto_pip.install import bytecode, installer_step
 
-    made: list[installer_step.BytecodeCompiler] = []
+    made: list[bytecode.BytecodeCompiler] = []
 
-    def compiler_for(python: str) -> installer_step.BytecodeCompiler:
-        made.append(installer_step.BytecodeCompiler(python))
+    def compiler_for(python: str, check: object = None) -> bytecode.BytecodeCompiler:
+        made.append(bytecode.BytecodeCompiler(python))
         return made[-1]
 
     monkeypatch.setattr(installer_step, "compiler_for", compiler_for)
@@ -147,23 +147,3 @@ def test_failure_midway_starts_no_compiler(
     (root / "many" / "zz_blocked").unlink()
     (root / "many").rmdir()
     assert diff(before, snapshot(root)) == []
-
-
-def test_this_interpreter_compiles_in_process_like_a_separate_one(
-    tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from intoto_pip.install import installer_step
-
-    assert isinstance(installer_step.compiler_for(sys.executable), installer_step.InProcessCompiler)
-    source = tmp_path / "mod.py"
-    source.write_text("assert True\nX = 1\n")
-    caches = []
-    for compiler in (
-        installer_step.InProcessCompiler(),
-        installer_step.BytecodeCompiler(sys.executable),
-    ):
-        cache = tmp_path / f"{type(compiler).__name__}.pyc"
-        compiler.submit(source, cache)
-        compiler.finish()
-        caches.append(cache.read_bytes())
-    assert caches[0] == caches[1]

@@ -73,3 +73,22 @@ def test_unusable_interpreter_is_a_usage_error(tmp_path: Path) -> None:
     chatty.chmod(0o755)
     with pytest.raises(InputError, match="does not answer like a Python"):
         probe_target(chatty)
+
+
+def test_the_interpreter_is_fingerprinted_along_its_links(tmp_path: Path) -> None:
+    """Every path on the way from the interpreter given to the real file is remembered, and a
+    change to any of them shows (the compiler then refuses to run it)."""
+    import os
+
+    from intoto_pip.install.target import interpreter_unchanged
+
+    real = os.path.realpath(sys.executable)
+    (tmp_path / "real").symlink_to(real)
+    (tmp_path / "python").symlink_to("real")
+    target = probe_target(tmp_path / "python", target_dir=tmp_path / "site")
+    paths = target.interpreter.paths
+    assert {str(tmp_path / "python"), str(tmp_path / "real"), real} <= paths
+    assert interpreter_unchanged(target)
+    (tmp_path / "real").unlink()
+    (tmp_path / "real").symlink_to("/bin/sh")
+    assert not interpreter_unchanged(target)
