@@ -19,7 +19,12 @@ from typing import Any, Final, Literal
 from intoto_pip.archives.checked import open_checked
 from intoto_pip.backend.config import TABLE, BuildConfig, load_config
 from intoto_pip.backend.delegate import BackendError, RealBackend, load_backend
-from intoto_pip.backend.evidence import EarlierEvidence, check_layout, gather_evidence
+from intoto_pip.backend.evidence import (
+    EarlierEvidence,
+    EvidenceWarning,
+    check_layout,
+    gather_evidence,
+)
 from intoto_pip.backend.key import KEY_ENV, signer_from_environment
 from intoto_pip.backend.recorder import record_materials
 from intoto_pip.crypto.keys import Signer
@@ -39,10 +44,6 @@ from intoto_pip.store import link_filename
 
 Kind = Literal["wheel", "sdist"]
 HOOKS: Final[dict[Kind, str]] = {"wheel": "build_wheel", "sdist": "build_sdist"}
-
-
-class EvidenceWarning(UserWarning):
-    """A build went ahead with less evidence than a verifier will want (shown by frontends)."""
 
 
 @dataclass(frozen=True, kw_only=True)

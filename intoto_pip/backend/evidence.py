@@ -21,6 +21,7 @@ before it is embedded, so a broken file fails the build, not the consumer's inst
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,10 +31,20 @@ from intoto_pip.backend.config import BuildConfig
 from intoto_pip.backend.recorder import SDIST_INTOTO_DIR
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.errors import InputError
-from intoto_pip.produce.attach import link_step, parse_layout, read_links
+from intoto_pip.produce.attach import (
+    for_layout,
+    left_out_warning,
+    link_step,
+    parse_layout,
+    read_links,
+)
 from intoto_pip.store import read_user_file
 
 LAYOUT_NAME: Final = "root.layout"
+
+
+class EvidenceWarning(UserWarning):
+    """A build went ahead with less evidence than a verifier will want (shown by frontends)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +77,10 @@ def gather_evidence(config: BuildConfig) -> EarlierEvidence:
     else:
         links = {}
     layout = None if layout_path is None else read_user_file(layout_path)
+    if layout is not None:
+        links, left_out = for_layout(links, parse_layout(layout, where=str(layout_path)))
+        if left_out:
+            warnings.warn(left_out_warning(left_out, "links"), EvidenceWarning, stacklevel=3)
     return EarlierEvidence(layout=layout, layout_path=layout_path, links=links)
 
 

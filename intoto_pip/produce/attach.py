@@ -124,11 +124,34 @@ def _output_path(request: AttachRequest) -> Path:
     return output
 
 
+def for_layout(links: Mapping[str, bytes], layout: Layout) -> tuple[dict[str, bytes], list[str]]:
+    """The links (and sublayout files) of the layout's steps, and the names of the others: a
+    verifier refuses an evidence folder holding files its verification never reads."""
+    steps = {step.name for step in layout.steps}
+    kept: dict[str, bytes] = {}
+    left_out: list[str] = []
+    for name, data in links.items():
+        top, slash, _rest = name.partition("/")
+        step = top.rpartition(".")[0] if slash else link_step(name)
+        if step in steps:
+            kept[name] = data
+        else:
+            left_out.append(name)
+    return kept, left_out
+
+
+def left_out_warning(left_out: list[str], where: str) -> str:
+    return (
+        f"{where}: left out {', '.join(sorted(left_out))}: no step of the layout has that name, "
+        "and verifiers refuse evidence they do not read"
+    )
+
+
 def attach(request: AttachRequest) -> AttachResult:
     """Embed the layout and links into the archive; the result lists what was written."""
     layout_bytes = read_user_file(request.layout)
     layout = parse_layout(layout_bytes, where=str(request.layout))
-    links = read_links(request.link_dir)
+    links, left_out = for_layout(read_links(request.link_dir), layout)
     output = _output_path(request)
     with open_checked(request.archive) as checked:
         target = target_of(checked)
@@ -137,6 +160,8 @@ def attach(request: AttachRequest) -> AttachResult:
     options = EmbedOptions(source_date_epoch=request.source_date_epoch, replace=request.replace)
     embed(request.archive, output, target, evidence, options)
     warnings = product_warnings(layout, links, products, where=str(request.link_dir))
+    if left_out:
+        warnings = (left_out_warning(left_out, str(request.link_dir)), *warnings)
     return AttachResult(output=output, files=tuple(evidence.files()), warnings=warnings)
 
 

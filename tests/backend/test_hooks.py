@@ -12,8 +12,8 @@ import pytest
 
 import intoto_pip.backend as hooks
 from intoto_pip.archives.checked import open_checked
-from intoto_pip.backend.build import EvidenceWarning
 from intoto_pip.backend.delegate import BackendError
+from intoto_pip.backend.evidence import EvidenceWarning
 from intoto_pip.crypto.keys import generate_private_key_pem
 from intoto_pip.errors import InputError, KeyLoadError, VerificationError
 from intoto_pip.models.envelope import dump_envelope, parse_envelope, sign_payload, verified_keys
@@ -218,7 +218,8 @@ def test_wheel_from_unpacked_sdist_uses_dot_in_toto_without_the_sdists_link(
     # The sdist is signed by one functionary, the wheel by another: the wheel must carry
     # only its own build link, or a verifier could pick the sdist's.
     monkeypatch.setenv("INTOTO_PIP_SIGNING_KEY", str(keys.other.private_path))
-    layout = layout_bytes(keys.owner, [("build", [keys.other, keys.builder])])
+    steps = [("test", [keys.other]), ("build", [keys.other, keys.builder])]
+    layout = layout_bytes(keys.owner, steps)
     (project / "in-toto/root.layout").write_bytes(layout)
     sdist = build("sdist", tmp_path / "out")
     unpacked = unpack_sdist(sdist, tmp_path / "unpacked")
@@ -311,8 +312,8 @@ def test_a_step_missing_from_the_layout_is_refused(
 
 
 def test_a_configured_step_names_the_link(signing: Keys, project: Path, tmp_path: Path) -> None:
-    layout = layout_bytes(signing.owner, [("compile", [signing.builder])])
-    (project / "in-toto/root.layout").write_bytes(layout)
+    steps = [("test", [signing.other]), ("compile", [signing.builder])]
+    (project / "in-toto/root.layout").write_bytes(layout_bytes(signing.owner, steps))
     set_table(project, 'step = "compile"\nuse-dsse = true\n')
     files = in_toto_files(build("wheel", tmp_path / "out"), WHEEL_INTOTO)
     data = files[link_file("compile", signing.builder)[0]]
@@ -324,7 +325,8 @@ def test_an_expired_layout_warns(signing: Keys, project: Path, tmp_path: Path) -
     from datetime import UTC, datetime, timedelta
 
     old = datetime.now(UTC) - timedelta(days=1)
-    layout = layout_bytes(signing.owner, [("build", [signing.builder])], expires=old)
+    steps = [("test", [signing.other]), ("build", [signing.builder])]
+    layout = layout_bytes(signing.owner, steps, expires=old)
     (project / "in-toto/root.layout").write_bytes(layout)
     with (
         pytest.warns(EvidenceWarning, match="expired on .*consumers will refuse it"),
@@ -470,3 +472,17 @@ def test_a_layout_key_file_out_of_reach_warns_instead_of_failing(
     (project / "pyproject.toml").write_text(text + 'layout-keys = ["../nowhere/owner.pub"]\n')
     with pytest.warns(EvidenceWarning, match=r"\.\./nowhere/owner\.pub is not found"):
         build("wheel", tmp_path / "out")
+
+
+def test_links_of_steps_the_layout_does_not_have_are_left_out_with_a_warning(
+    signing: Keys, project: Path, tmp_path: Path
+) -> None:
+    """A verifier refuses an evidence folder holding files it never reads: a link for a step
+    the layout lacks would make the archive unverifiable, so it stays out, said."""
+    layout = layout_bytes(signing.owner, [("build", [signing.builder])])
+    (project / "in-toto/root.layout").write_bytes(layout)
+    with pytest.warns(EvidenceWarning, match=r"left out test\.[0-9a-f]{8}\.link"):
+        wheel = build("wheel", tmp_path / "out")
+    assert sorted(in_toto_files(wheel, WHEEL_INTOTO)) == sorted(
+        ["root.layout", link_file("build", signing.builder)[0]]
+    )
