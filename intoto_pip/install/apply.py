@@ -69,10 +69,24 @@ def _claims(
     claims = claims_of(target, existing.values(), {c.meta.name for c in order})
     for candidate, source in zip(order, sources, strict=True):
         name = candidate.meta.name
+        _no_own_verdict_record(name, source)
         paths = planned_paths(source, scheme_for(target, name))
         check_paths(name, paths, claims)
         claims = claims.with_owner(name, paths)
     return claims
+
+
+def _no_own_verdict_record(name: str, source: VerifiedWheel) -> None:
+    """The verdict record says how intoto-pip let a distribution in; a wheel that ships one
+    would be claiming its own verdict (``intoto-pip check`` reads it)."""
+    from intoto_pip.install.ownership import ClashError
+    from intoto_pip.install.verdict_record import FILENAME
+
+    if FILENAME in source.dist_info_filenames:
+        raise ClashError(
+            f"{name}: refused, it ships {source.dist_info_dir}/{FILENAME}, the record intoto-pip "
+            "writes of how a distribution was let in"
+        )
 
 
 def _write_all(

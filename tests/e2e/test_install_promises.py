@@ -218,3 +218,18 @@ def test_install_finds_detached_evidence_beside_a_local_wheel(
         [str(venv), "-c", "import demo_pkg; print(demo_pkg.WHO)"], capture_output=True, text=True
     )
     assert imported.stdout == "detached\n", imported.stderr
+
+
+def test_a_wheel_may_not_ship_its_own_verdict_record(
+    venv: Path, project: Project, tmp_path: Path
+) -> None:
+    """``intoto-pip check`` reads ``<dist-info>/intoto-pip.json`` to say how a distribution
+    got in: a wheel shipping one would claim its own verdict. Refused, nothing written."""
+    claim = b'{"verdict": "verified"}'
+    files = {"demo_pkg/__init__.py": b"X = 1\n", "demo_pkg-1.0.dist-info/intoto-pip.json": claim}
+    wheel = project.signed_wheel(tmp_path / "w", "demo-pkg", "1.0", files)
+    before = snapshot(venv.parent.parent)
+    done = run_intoto_pip(*_install(venv, project, str(wheel)))
+    assert done.returncode == 1, done.stderr
+    assert "it ships demo_pkg-1.0.dist-info/intoto-pip.json" in done.stderr
+    assert diff(before, snapshot(venv.parent.parent)) == []
