@@ -62,7 +62,7 @@ def is_lock_file(path: str | Path) -> bool:
 
 def read_lock(path: Path) -> Pylock:
     """Parse and validate ``path``; InputError (exit 2) with the place in the file."""
-    from packaging.pylock import Pylock, PylockValidationError
+    from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 
     from intoto_pip.store import read_user_file
 
@@ -73,10 +73,26 @@ def read_lock(path: Path) -> Pylock:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{path}: not a TOML file ({exc})") from exc
+    _check_version(document, path)
     try:
         return Pylock.from_dict(document)
     except PylockValidationError as exc:
-        raise InputError(_located(path, exc.context, exc.message)) from exc
+        unsupported = isinstance(exc, PylockUnsupportedVersionError)
+        context = "lock-version" if unsupported and not exc.context else exc.context
+        raise InputError(_located(path, context, exc.message)) from exc
+
+
+def _check_version(document: Mapping[str, Any], path: Path) -> None:
+    """An unknown major version first: its other fields may mean something else entirely."""
+    from packaging.version import InvalidVersion, Version
+
+    value = document.get("lock-version")
+    try:
+        major = Version(value).major if isinstance(value, str) else None
+    except InvalidVersion:
+        major = None
+    if major is not None and major != 1:
+        raise InputError(f"{path}: lock-version: {value} is not supported (intoto-pip reads 1.x)")
 
 
 def _located(path: Path, context: str | None, message: str) -> str:

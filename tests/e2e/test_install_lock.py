@@ -168,3 +168,57 @@ def test_a_lock_written_by_pip_installs(
     done = run_intoto_pip("install", "-r", str(lock), "--python", str(python), *_key(project))
     assert done.returncode == 0, done.stderr
     assert _probe(python) == "1.0 dep"
+
+
+# Provenance: the real PEP 740 attestations of fixtures/pep740/ on a PEP 691 index.
+
+
+@pytest.fixture(scope="module")
+def flit_core(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.e2e.test_install_provenance import flit_core as download
+
+    return download.__wrapped__(tmp_path_factory)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_a_lock_pins_the_publisher_it_verified(tmp_path: Path, flit_core: Path) -> None:
+    from tests.e2e.test_install_provenance import GITLAB, intoto_pip, make_index
+    from tests.support.pep691 import serve_pep691
+    from tests.support.pep740 import GITLAB_PIN
+
+    home, lock = tmp_path / "home", tmp_path / "pylock.toml"
+    build = ("--no-binary", GITLAB, "--allow-unverified", "flit-core")
+    with serve_pep691(make_index(tmp_path / "index", flit_core)) as url:
+        pin = ("--publisher", f"{GITLAB}={GITLAB_PIN}")
+        written = intoto_pip(
+            home, "lock", f"{GITLAB}==0.0.3", *build, "--index-url", url, *pin, "-o", str(lock)
+        )
+        assert written.returncode == 0, written.stderr
+        package = tomllib.loads(lock.read_text())["packages"][0]
+        assert package["sdist"]["name"] == "gitlab_oidc_project-0.0.3.tar.gz"
+        assert package["attestation-identities"] == [
+            {
+                "kind": "GitLab",
+                "repository": "facutuesca/gitlab-oidc-project",
+                "workflow_filepath": ".gitlab-ci.yml",
+            }
+        ]
+        python = make_venv(tmp_path / "venv")
+        # No --publisher now: the lock's identity is the pin.
+        install = ("install", *build, "--index-url", url, "--python", str(python))
+        done = intoto_pip(home, *install, "-r", str(lock))
+        assert done.returncode == 0, done.stderr
+        assert "published by GitLab facutuesca/gitlab-oidc-project" in done.stderr
+        # The same lock, claiming another publisher: the file's attestation says otherwise.
+        other = tmp_path / "other" / "pylock.toml"
+        other.parent.mkdir()
+        other.write_text(lock.read_text().replace(".gitlab-ci.yml", "release.yml"))
+        refused = intoto_pip(home, *install, "--dry-run", "--lock", str(other))
+        conflict = intoto_pip(
+            home, *install, "--lock", str(lock), "--dry-run", "--publisher", f"{GITLAB}=gitlab:a/b"
+        )
+    assert refused.returncode == 1, refused.stderr
+    assert "not by GitLab facutuesca/gitlab-oidc-project, workflow release.yml" in refused.stderr
+    assert f"pinned by {other}: packages[0].attestation-identities[0]" in refused.stderr
+    assert conflict.returncode == 2
+    assert "the lock says gitlab-oidc-project is published by GitLab facut" in conflict.stderr
+    assert "but --publisher gitlab-oidc-project=gitlab:a/b pins it to GitLab a/b" in conflict.stderr
