@@ -15,6 +15,7 @@ an opted-in sdist are the exception: they go through the whole pipeline, as for 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def install_lock(options: InstallOptions, lock_path: Path) -> InstallOutcome:
     try:
         pending = [fetch_locked(locked, folder, options) for locked in files]
         candidates = verify_candidates(pending, options)
-        candidates = [_other_identities(c, pins, options) for c in candidates]
+        candidates = [accept_alternatives(c, pins, options) for c in candidates]
         return _finish(candidates, folder, target, options)
     finally:
         from intoto_pip.install.fetch import remove_folder
@@ -133,8 +134,8 @@ def _digest(path: Path, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-def _other_identities(
-    candidate: Candidate, pins: dict[str, tuple[PublisherPin, ...]], options: InstallOptions
+def accept_alternatives(
+    candidate: Candidate, pins: Mapping[str, tuple[PublisherPin, ...]], options: InstallOptions
 ) -> Candidate:
     """A lock may name several identities for a package: a publisher that is not the first
     but is another of them is accepted (the signatures were already checked)."""
