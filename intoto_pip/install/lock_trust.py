@@ -55,7 +55,7 @@ def lock_pins(policy: Policy, files: Sequence[LockedFile]) -> dict[str, tuple[Pu
         if not kept:
             theirs = " or ".join(pin.describe() for pin in locked.identities)
             raise InputError(
-                f"{locked.where}.attestation-identities: the lock says {locked.name} is "
+                f"{locked.package_where}.attestation-identities: the lock says {locked.name} is "
                 f"published by {theirs}, but {own.source} pins it to {own.describe()}; "
                 "one of them is wrong: fix the lock or the pin"
             )

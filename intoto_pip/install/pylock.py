@@ -49,6 +49,7 @@ class LockedFile:
     identities: tuple[PublisherPin, ...]
     index: str | None  # the package's ``index``: where its provenance is looked up
     where: str  # "pylock.toml: packages[3].wheels[1]", for messages
+    package_where: str  # "pylock.toml: packages[3]"
     is_wheel: bool
     direct: bool  # an ``archive`` entry: a direct URL, recorded as such when installed
 
@@ -164,6 +165,7 @@ def _locked(
         identities=identities(package.attestation_identities or (), where),
         index=package.index,
         where=location,
+        package_where=where,
         is_wheel=is_wheel,
         direct=isinstance(source, PackageArchive),
     )

@@ -31,6 +31,7 @@ def _locked(*identities: PublisherPin) -> LockedFile:
         identities=identities,
         index=None,
         where="pylock.toml: packages[0].wheels[0]",
+        package_where="pylock.toml: packages[0]",
         is_wheel=True,
         direct=False,
     )
@@ -64,7 +65,7 @@ def test_a_lock_identity_the_policy_contradicts_is_refused_naming_both() -> None
     with pytest.raises(InputError) as caught:
         lock_pins(policy, [_locked(_pin("github:evil/r"), _pin("gitlab:o/r"))])
     message = str(caught.value)
-    assert message.startswith("pylock.toml: packages[0].wheels[0].attestation-identities: ")
+    assert message.startswith("pylock.toml: packages[0].attestation-identities: ")
     assert "published by GitHub evil/r (any workflow) or GitLab o/r (any workflow)" in message
     assert "but policy p.toml: projects.x.publisher pins it to GitHub o/r" in message
 
