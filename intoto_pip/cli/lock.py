@@ -115,7 +115,11 @@ def run(args: argparse.Namespace) -> int:
         output.show(outcome, quiet=args.quiet)
         print("intoto-pip: error: no lock was written", file=sys.stderr)
         return 1
-    output.show(outcome, quiet=True)
+    output.show(outcome, quiet=True)  # warnings only: its result line would say "install"
+    if not args.quiet:
+        for candidate in outcome.candidates:
+            if not candidate.allowed_unverified:
+                print(output._verified(candidate), file=sys.stderr)
     _write(outcome, destination, _indexes(options.resolve))
     if not args.quiet and destination is not None:
         names = " ".join(f"{c.meta.name}-{c.meta.version}" for c in outcome.candidates)
