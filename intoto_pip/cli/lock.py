@@ -89,6 +89,14 @@ def _add_resolution(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="lock this project's sdist (verified, then built to check it builds), or :all:",
     )
+    g.add_argument(
+        "--allow-direct-url",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="let pip follow a verified distribution's 'NAME @ URL' dependency (or :all:), "
+        "as install does",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
