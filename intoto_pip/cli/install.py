@@ -18,6 +18,7 @@ examples:
   intoto-pip install -r requirements.txt --index-url http://127.0.0.1:8080/simple/ \\
       --layout-key owner.pub --report report.json --dry-run
   intoto-pip install legacy-lib --allow-unverified legacy-lib
+  intoto-pip install -r pylock.toml --policy policy.toml     # exactly the lock's files
 
 exit codes: 0 installed (or verified with --dry-run), 1 a distribution was refused or
 installation failed (nothing is left installed), 2 usage error or unreadable key/policy
@@ -55,6 +56,12 @@ def _add_pip_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("resolution (passed to pip)")
     g.add_argument(
         "-r", "--requirement", action="append", default=[], metavar="FILE", help="requirements file"
+    )
+    g.add_argument(
+        "--lock",
+        metavar="FILE",
+        help="install exactly this PEP 751 lock's files, verified (no resolution; "
+        "-r pylock.toml does the same)",
     )
     g.add_argument("-i", "--index-url", metavar="URL", help="base URL of the package index")
     g.add_argument(
@@ -141,11 +148,19 @@ def run(args: argparse.Namespace) -> int:
             "anything verifies it; build a wheel (python -m build) and install that file, "
             "which is verified first"
         )
-    if not args.requirements and not args.requirement:
+    from intoto_pip.cli._lock_args import lock_file
+
+    lock = lock_file(args)
+    if not args.requirements and not args.requirement and lock is None:
         raise InputError("nothing to install: give requirements, archives or -r FILE")
     _check_report_destination(args.report)
     options = _options(args)
-    outcome = run_install(options)
+    if lock is not None:
+        from intoto_pip.install.lock_install import install_lock
+
+        outcome = install_lock(options, lock)
+    else:
+        outcome = run_install(options)
     if args.report:
         output.write_report(args.report, outcome)
     return output.show(outcome, quiet=args.quiet, requested=args.requirements, verbose=args.verbose)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, str] = {
     "install": "intoto_pip.cli.install",
     "check": "intoto_pip.cli.check",
+    "lock": "intoto_pip.cli.lock",
     "verify": "intoto_pip.cli.verify",
     "run": "intoto_pip.cli.run",
     "record": "intoto_pip.cli.record",
