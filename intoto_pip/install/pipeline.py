@@ -213,9 +213,17 @@ def _install_build_requirements(
         outcome = run_install(nested)
     except InputError as exc:  # the sdist's requirements, not the user's command line
         raise InstallError(f"build requirements {', '.join(requirements)}: {exc}") from exc
-    for candidate in outcome.refused:
+    refused = outcome.refused
+    if refused:
+        first = refused[0]
+        missing = sorted({c.meta.name for c in refused if c.verdict.no_metadata})
+        hint = (
+            f" (to build with them unverified: --allow-unverified {','.join(missing)})"
+            if missing
+            else ""
+        )
         raise InstallError(
-            f"build requirement {candidate.origin.filename} refused: {candidate.verdict.reason}"
+            f"build requirement {first.origin.filename} refused: {first.verdict.reason}{hint}"
         )
 
 

@@ -13,6 +13,7 @@ takes are passed back, on the command line.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -126,10 +127,51 @@ def resolve(options: ResolveOptions) -> list[ResolvedItem]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
     if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        detail = " / ".join(line.strip() for line in lines[-3:]) or f"exit {done.returncode}"
-        raise InstallError(f"pip could not resolve the requirements: {detail}")
+        raise InstallError(pip_failure(done.stderr.decode(errors="replace"), done.returncode))
     return parse_report(done.stdout)
+
+
+_NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+_HASH_ROW = re.compile(r"^\s+(\S+) from (\S+)")
+_EXPECTED = re.compile(r"Expected (\w+) (\S+)")
+_GOT = re.compile(r"Got\s+(\S+)")
+
+
+def pip_failure(stderr: str, code: int) -> str:
+    """pip's failure in our words, with the way forward where there is one."""
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith("WARNING:")]
+    if any("DO NOT MATCH THE HASHES" in line for line in lines):
+        return _hash_mismatch(lines)
+    missing = _NO_MATCH.search(stderr)
+    if missing:
+        name = missing.group(1)
+        return (
+            f"no wheel of {name} for this interpreter on the index (intoto-pip resolves wheels "
+            f"only, so nothing is built before it is verified); if {name} publishes only an "
+            f"sdist, add --no-binary {_project(name)} to fetch, verify and then build it"
+        )
+    detail = " / ".join(line.strip() for line in lines[-3:]) or f"exit {code}"
+    return f"pip could not resolve the requirements: {detail}"
+
+
+def _hash_mismatch(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    row = next((m for m in map(_HASH_ROW.match, lines) if m), None)
+    expected, got = _EXPECTED.search(text), _GOT.search(text)
+    what = row.group(1) if row else "a requirement"
+    if expected and got:
+        algorithm, pinned, served = expected.group(1), expected.group(2), got.group(1)
+        digests = f"the requirements pin {algorithm} {pinned}, the index served {served}"
+    else:
+        digests = "the file the index served has another hash than the requirements pin"
+    return (
+        f"hash mismatch for {what}: {digests}; nothing was installed (the file was changed, or "
+        "the pinned hash is out of date)"
+    )
+
+
+def _project(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]
 
 
 def parse_report(data: bytes) -> list[ResolvedItem]:

@@ -178,4 +178,6 @@ def test_unverified_build_requirement_stops_the_build(project: Project, tmp_path
         )
     assert done.returncode == 1
     assert "build requirement buildhelper-1.0-py3-none-any.whl refused" in done.stderr
+    # The same way forward as for a top-level refusal.
+    assert "(to build with them unverified: --allow-unverified buildhelper)" in done.stderr
     assert not marker.exists()

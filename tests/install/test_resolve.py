@@ -172,3 +172,45 @@ def test_pip_never_runs_a_pip_package_from_the_working_folder(
         items = []
     assert not marker.exists()
     assert [item.name for item in items] == ["dep"]
+
+
+def _wheels_with_dep(tmp_path: Path) -> Path:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(
+        wheels / "dep-1.0-py3-none-any.whl",
+        wheel_members("dep", "1.0", {"dep/__init__.py": b""}),
+        "dep-1.0.dist-info/RECORD",
+    )
+    return wheels
+
+
+def test_no_wheel_found_suggests_no_binary(tmp_path: Path) -> None:
+    """pip's "No matching distribution found" is a dead end for an sdist-only project; say
+    how intoto-pip gets it: --no-binary NAME, which verifies before it builds."""
+    options = ResolveOptions(
+        requirements=("sdist-only>=1",),
+        no_index=True,
+        find_links=(str(_wheels_with_dep(tmp_path)),),
+        env=clean_env(),
+    )
+    with pytest.raises(InstallError) as info:
+        resolve(options)
+    assert "no wheel of sdist-only>=1 for this interpreter" in str(info.value)
+    assert "add --no-binary sdist-only to fetch, verify and then build it" in str(info.value)
+
+
+def test_a_hash_mismatch_is_called_a_hash_mismatch(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"dep==1.0 --hash=sha256:{'0' * 64}\n")
+    options = ResolveOptions(
+        requirement_files=(requirements,),
+        no_index=True,
+        find_links=(str(_wheels_with_dep(tmp_path)),),
+        env=clean_env(),
+    )
+    with pytest.raises(InstallError) as info:
+        resolve(options)
+    message = str(info.value)
+    assert message.startswith("hash mismatch for dep==1.0: the requirements pin sha256 000")
+    assert "nothing was installed" in message and "could not resolve" not in message
