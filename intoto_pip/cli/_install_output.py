@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from intoto_pip.cli._archive_report import describe
@@ -22,6 +23,18 @@ def progress_factory(quiet: bool) -> ProgressFactory | None:
         return ProgressBar(label=label, enabled=True)
 
     return make
+
+
+def phase_printer(*, quiet: bool, verbose: int) -> Callable[[str], None] | None:
+    """One line per phase on standard error: on a terminal unless -q, when piped with -v."""
+    if quiet or not (verbose or sys.stderr.isatty()):
+        return None
+    started = time.monotonic()
+
+    def say(phase: str) -> None:
+        print(f"intoto-pip: {phase} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+
+    return say
 
 
 def write_report(destination: str, outcome: InstallOutcome) -> None:

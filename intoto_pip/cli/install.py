@@ -184,7 +184,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
     from pathlib import Path
 
     from intoto_pip.cli import _trust
-    from intoto_pip.cli._install_output import progress_factory
+    from intoto_pip.cli._install_output import phase_printer, progress_factory
     from intoto_pip.install.pipeline import InstallOptions
     from intoto_pip.install.resolve import ResolveOptions
 
@@ -212,6 +212,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
         inspection_timeout=timeout,
         break_system_packages=args.break_system_packages,
         progress=progress_factory(args.quiet),
+        phase=phase_printer(quiet=args.quiet, verbose=args.verbose),
         no_binary=_names(args.no_binary),
         allow_direct_url=_names(args.allow_direct_url),
         provenance=_trust.provenance_options(args),

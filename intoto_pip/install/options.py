@@ -28,9 +28,17 @@ class InstallOptions:
     inspection_timeout: float = 60.0
     break_system_packages: bool = False
     progress: ProgressFactory | None = None
+    # Called as each phase starts; the CLI decides whether to show it (a long silence while
+    # pip resolves or bytecode compiles looks like a hang).
+    phase: Callable[[str], None] | None = None
     no_binary: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)
     allow_direct_url: frozenset[str] = frozenset()  # PEP 503 names, or ":all:"
+
+    def announce(self, phase: str) -> None:
+        """Say which phase starts (resolving, downloading, verifying, installing)."""
+        if self.phase is not None:
+            self.phase(phase)
 
     def progress_for(self, label: str) -> Progress | None:
         return self.progress(label) if self.progress else None

@@ -60,6 +60,8 @@ def run_install(options: InstallOptions) -> InstallOutcome:
             options = replace(options, resolve=with_settings(options.resolve))  # its index-url
         items = [_collect_local(path, folder, options) for path in local_paths]
         items += [_collect_sdist(req, folder, options) for req in sdist_reqs]
+        if items:
+            options.announce(f"verifying {_count(items, 'archive')}")
         local = _build_accepted(verify_candidates(items, options), folder, target, options)
         _check_unique(local)
         outcome = InstallOutcome(
@@ -78,6 +80,7 @@ def run_install(options: InstallOptions) -> InstallOutcome:
             check_compatible(candidate.meta, candidate.fetched.filename, target)
         if options.dry_run:
             return outcome
+        options.announce(f"installing {_count(outcome.candidates, 'distribution')}")
         installed = install_all(outcome)
         _record_publishers(installed, options)
         return installed
@@ -85,6 +88,10 @@ def run_install(options: InstallOptions) -> InstallOutcome:
         from intoto_pip.install.fetch import remove_folder
 
         remove_folder(folder)
+
+
+def _count(items: Sequence[object], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _record_publishers(outcome: InstallOutcome, options: InstallOptions) -> None:
@@ -256,8 +263,11 @@ def _with_pip(
         prefix=options.prefix,
     )
     resolve_options = with_settings(resolve_options)
+    options.announce("resolving with pip (wheels only)")
     items = resolve(resolve_options)
+    options.announce(f"downloading {_count(items, 'file')}")
     pending = [_candidate_for(item, by_url, folder, options) for item in items]
+    options.announce(f"verifying {_count(pending, 'archive')}")
     candidates = verify_candidates(pending, options)
     return replace(
         outcome,

@@ -68,3 +68,26 @@ def test_already_satisfied_and_replaced_are_said_as_pip_says_them(
     links = ["--no-index", "--find-links", str(tmp_path / "w2")]
     assert main([*install, "alpha", *links]) == 0
     assert "Requirement already satisfied: alpha (2.0)" in capsys.readouterr().out
+
+
+def test_each_phase_is_said_with_v_when_piped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Long silences look like hangs: -v says each phase, one line each (piped here)."""
+    wheels = [_plain(tmp_path / "w", name) for name in ("alpha", "beta")]
+    code = main(_install(tmp_path / "t", *map(str, wheels), "--allow-unverified", ":all:", "-v"))
+    err = capsys.readouterr().err
+    assert code == 0, err
+    phases = [line.split(" (")[0] for line in err.splitlines() if line.endswith(" s)")]
+    assert phases == [
+        "intoto-pip: verifying 2 archives",
+        "intoto-pip: installing 2 distributions",
+    ]
+
+
+def test_no_phase_lines_when_piped_without_v(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = _plain(tmp_path / "w", "alpha")
+    assert main(_install(tmp_path / "t", str(wheel), "--allow-unverified", ":all:")) == 0
+    assert "intoto-pip: verifying" not in capsys.readouterr().err
