@@ -136,8 +136,9 @@ def verify_own_output(archive: Path, config: BuildConfig) -> bool:
         # A wheel built from an unpacked sdist runs where a path beside the project is gone.
         _warn(
             f"{TABLE} layout-keys: {missing[0]} is not found from {config.project_dir}, so the "
-            f"{archive.name} just built was not verified (give the key as PEM text to have "
-            "wheels built from the sdist checked too)"
+            f"{archive.name} just built was not verified (to have wheels built from the sdist "
+            "checked too, keep the key file in the project and in the sdist, or give it as "
+            "PEM text)"
         )
         return False
     keys = tuple(

@@ -467,10 +467,12 @@ def test_a_layout_key_file_out_of_reach_warns_instead_of_failing(
     signing: Keys, project: Path, tmp_path: Path
 ) -> None:
     """In an unpacked sdist a key path beside the project is gone: the wheel is still built,
-    with a warning that it was not verified (PEM text avoids that)."""
+    with a warning that it was not verified, naming both ways out (a key file in the project,
+    which the sdist carries, or PEM text)."""
     text = (project / "pyproject.toml").read_text().split("layout-keys")[0]
     (project / "pyproject.toml").write_text(text + 'layout-keys = ["../nowhere/owner.pub"]\n')
-    with pytest.warns(EvidenceWarning, match=r"\.\./nowhere/owner\.pub is not found"):
+    hint = r"keep the key file in the project and in the sdist, or give it as PEM text"
+    with pytest.warns(EvidenceWarning, match=rf"\.\./nowhere/owner\.pub is not found.*{hint}"):
         build("wheel", tmp_path / "out")
 
 
