@@ -4,8 +4,8 @@
     python -m tools.pin_realworld --check    # exit 1 if a pinned file's sha256 no longer matches
 
 Wheels are the best file pip picks for this interpreter (``--only-binary :all:``); sdists are
-fetched with ``--no-binary :all:`` (pip prepares their metadata with the test environment's
-setuptools, flit_core or hatchling: ``--no-build-isolation``). Each wheel's import names come
+fetched with ``--no-binary :all:``; ``build`` wheels are build backends that only the sdists'
+index serves. Each wheel's import names come
 from its members and its needs (runtime requirements also in the list) from its METADATA, so a
 test can import it once what it needs is installed. Review the output before committing it.
 """
@@ -25,33 +25,176 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
-from tests.realworld.pins import PINS_FILE, Pin, download_pin, load_pins
+from tests.realworld.pins import PINS_FILE, Kind, Pin, download_pin, load_pins
 from tests.support.index import clean_env
 
 # Runtime dependencies first where it costs nothing; the tests install needs first anyway.
-WHEELS = """
-six python-dateutil pytz tzdata idna certifi charset-normalizer urllib3 requests
-packaging setuptools wheel pip flit-core hatchling pathspec trove-classifiers pluggy iniconfig
-pygments pytest colorama click markupsafe jinja2 itsdangerous werkzeug blinker flask
-mdurl markdown-it-py rich typing-extensions annotated-types typing-inspection pydantic-core
-pydantic pycparser cffi cryptography pillow lxml greenlet sqlalchemy mako alembic tomli
-filelock platformdirs distlib virtualenv h11 sniffio anyio httpcore httpx jmespath botocore
-s3transfer boto3 docutils markdown psutil wrapt decorator tqdm msgpack protobuf grpcio
-attrs multidict propcache yarl frozenlist aiosignal aiohappyeyeballs async-timeout aiohttp
-numpy pandas pyyaml soupsieve beautifulsoup4 tomlkit pyparsing cachetools pyasn1
-pyasn1-modules rsa oauthlib requests-oauthlib zipp importlib-metadata more-itertools
-rpds-py referencing jsonschema-specifications jsonschema fsspec networkx mpmath sympy
-et-xmlfile openpyxl tabulate wcwidth prompt-toolkit ptyprocess pexpect parso jedi traitlets
-regex orjson ujson simplejson coverage websockets tornado zstandard bcrypt pynacl paramiko
-python-dotenv pyjwt websocket-client requests-toolbelt shellingham typer toml tenacity
-kiwisolver cycler fonttools contourpy matplotlib joblib threadpoolctl isodate
-""".split()
+WHEELS = [
+    "six",
+    "python-dateutil",
+    "pytz",
+    "tzdata",
+    "idna",
+    "certifi",
+    "charset-normalizer",
+    "urllib3",
+    "requests",
+    "packaging",
+    "setuptools",
+    "wheel",
+    "pip",
+    "flit-core",
+    "hatchling",
+    "pathspec",
+    "trove-classifiers",
+    "pluggy",
+    "iniconfig",
+    "pygments",
+    "pytest",
+    "colorama",
+    "click",
+    "markupsafe",
+    "jinja2",
+    "itsdangerous",
+    "werkzeug",
+    "blinker",
+    "flask",
+    "mdurl",
+    "markdown-it-py",
+    "rich",
+    "typing-extensions",
+    "annotated-types",
+    "typing-inspection",
+    "pydantic-core",
+    "pydantic",
+    "pycparser",
+    "cffi",
+    "cryptography",
+    "pillow",
+    "lxml",
+    "greenlet",
+    "sqlalchemy",
+    "mako",
+    "alembic",
+    "tomli",
+    "filelock",
+    "platformdirs",
+    "distlib",
+    "virtualenv",
+    "h11",
+    "sniffio",
+    "anyio",
+    "httpcore",
+    "httpx",
+    "jmespath",
+    "botocore",
+    "s3transfer",
+    "boto3",
+    "docutils",
+    "markdown",
+    "psutil",
+    "wrapt",
+    "decorator",
+    "tqdm",
+    "msgpack",
+    "protobuf",
+    "grpcio",
+    "attrs",
+    "multidict",
+    "propcache",
+    "yarl",
+    "frozenlist",
+    "aiosignal",
+    "aiohappyeyeballs",
+    "async-timeout",
+    "aiohttp",
+    "numpy",
+    "pandas",
+    "pyyaml",
+    "soupsieve",
+    "beautifulsoup4",
+    "tomlkit",
+    "pyparsing",
+    "cachetools",
+    "pyasn1",
+    "pyasn1-modules",
+    "rsa",
+    "oauthlib",
+    "requests-oauthlib",
+    "zipp",
+    "importlib-metadata",
+    "more-itertools",
+    "rpds-py",
+    "referencing",
+    "jsonschema-specifications",
+    "jsonschema",
+    "fsspec",
+    "networkx",
+    "mpmath",
+    "sympy",
+    "et-xmlfile",
+    "openpyxl",
+    "tabulate",
+    "wcwidth",
+    "prompt-toolkit",
+    "ptyprocess",
+    "pexpect",
+    "parso",
+    "jedi",
+    "traitlets",
+    "regex",
+    "orjson",
+    "ujson",
+    "simplejson",
+    "coverage",
+    "websockets",
+    "tornado",
+    "zstandard",
+    "bcrypt",
+    "pynacl",
+    "paramiko",
+    "python-dotenv",
+    "pyjwt",
+    "websocket-client",
+    "requests-toolbelt",
+    "shellingham",
+    "typer",
+    "toml",
+    "tenacity",
+    "kiwisolver",
+    "cycler",
+    "fonttools",
+    "contourpy",
+    "matplotlib",
+    "joblib",
+    "threadpoolctl",
+    "isodate",
+]
 
 # Pure-Python sdists built by setuptools, flit_core or hatchling alone (no VCS plugins).
-SDISTS = """
-docopt pyperclip six toml h11 jmespath decorator idna tomli itsdangerous blinker
-typing-extensions mdurl annotated-types colorama pytz cachetools
-""".split()
+SDISTS = [
+    "docopt",
+    "pyperclip",
+    "six",
+    "toml",
+    "h11",
+    "jmespath",
+    "decorator",
+    "idna",
+    "tomli",
+    "itsdangerous",
+    "blinker",
+    "typing-extensions",
+    "mdurl",
+    "annotated-types",
+    "colorama",
+    "pytz",
+    "ptyprocess",
+]
+
+# Build backends some of those sdists ask for besides the versions in WHEELS: flit_core 3
+# (``flit_core<4``). Served on the sdists' index only.
+BUILD = ["flit-core<4"]
 
 # Top-level names in wheels that are not modules to import on their own.
 NOT_IMPORTS = {"tests", "test", "testing", "docs", "examples", "benchmarks", "scripts"}
@@ -61,7 +204,8 @@ _MODULE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.py|\.[A-Za-z0-9_.-]*\.so|/_
 
 
 def download(names: list[str], folder: Path, *, sdist: bool) -> None:
-    kind = ["--no-binary", ":all:", "--no-build-isolation"] if sdist else ["--only-binary", ":all:"]
+    # pip prepares an sdist's metadata: in isolation, with build backends it fetches from PyPI.
+    kind = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
     command = [sys.executable, "-m", "pip", "download", "--no-deps", *kind, "-q"]
     command += ["--index-url", "https://pypi.org/simple", "-d", str(folder), *names]
     subprocess.run(command, check=True, env=clean_env())
@@ -92,11 +236,11 @@ def needs_of(wheel: Path, listed: set[str]) -> list[str]:
     return needs
 
 
-def wheel_pin(path: Path, listed: set[str]) -> Pin:
+def wheel_pin(path: Path, listed: set[str], kind: Kind = "wheel") -> Pin:
     name, version, _, _ = parse_wheel_filename(path.name)
     imports = IMPORTS.get(str(name)) or imports_of(path)
     return Pin(
-        kind="wheel",
+        kind=kind,
         name=str(name),
         version=str(version),
         file=path.name,
@@ -132,19 +276,21 @@ def render(pins: list[Pin]) -> str:
         out += ["", f"[[{pin.kind}]]", f'name = "{pin.name}"', f'version = "{pin.version}"']
         out += [f'file = "{pin.file}"', f'sha256 = "{pin.sha256}"', f"size = {pin.size}"]
         out.append("imports = [" + ", ".join(f'"{i}"' for i in pin.imports) + "]")
-        if pin.kind == "wheel":
+        if pin.kind != "sdist":
             out.append("needs = [" + ", ".join(f'"{n}"' for n in pin.needs) + "]")
     return "\n".join(out) + "\n"
 
 
 def generate() -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        wheels, sdists = Path(tmp, "wheels"), Path(tmp, "sdists")
+        wheels, build, sdists = Path(tmp, "wheels"), Path(tmp, "build"), Path(tmp, "sdists")
         download(WHEELS, wheels, sdist=False)
+        download(BUILD, build, sdist=False)
         download(SDISTS, sdists, sdist=True)
         listed = {str(canonicalize_name(n)) for n in WHEELS}
         by_name = {canonicalize_name(parse_wheel_filename(p.name)[0]): p for p in wheels.iterdir()}
         pins = [wheel_pin(by_name[canonicalize_name(n)], listed) for n in WHEELS]
+        pins += [wheel_pin(path, listed, "build") for path in sorted(build.iterdir())]
         by_sdist = {canonicalize_name(parse_sdist_filename(p.name)[0]): p for p in sdists.iterdir()}
         pins += [sdist_pin(by_sdist[canonicalize_name(n)]) for n in SDISTS]
     return render(pins)

@@ -31,7 +31,9 @@ DEFAULT_CACHE = Path("~/.cache/intoto-pip-tests/realworld")
 PYPI = "https://pypi.org/simple"
 DOWNLOAD_TIMEOUT = 1800.0
 
-Kind = Literal["wheel", "sdist"]
+# "build": a wheel served only as a build requirement of the sdists (another version of a
+# build backend than the one pinned as a wheel).
+Kind = Literal["wheel", "sdist", "build"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,8 +69,8 @@ def _pin(kind: Kind, entry: dict[str, Any]) -> Pin:
 
 def load_pins(path: Path = PINS_FILE) -> tuple[Pin, ...]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    pins = [_pin("wheel", entry) for entry in data.get("wheel", [])]
-    return tuple(pins + [_pin("sdist", entry) for entry in data.get("sdist", [])])
+    kinds: tuple[Kind, ...] = ("wheel", "build", "sdist")
+    return tuple(_pin(kind, entry) for kind in kinds for entry in data.get(kind, []))
 
 
 def pin_id(pin: Pin) -> str:
@@ -101,12 +103,8 @@ def sha256_of(path: Path) -> str:
 
 
 def _pip_download(pins: Sequence[Pin], folder: Path) -> None:
-    kind = pins[0].kind
-    # An sdist's metadata is prepared by pip with the test environment's own build backends
-    # (setuptools, flit_core, hatchling are test dependencies): no second download for them.
-    options = ["--no-binary", ":all:", "--no-build-isolation"]
-    if kind == "wheel":
-        options = ["--only-binary", ":all:"]
+    # pip prepares an sdist's metadata, in isolation (with build backends from PyPI).
+    options = ["--no-binary", ":all:"] if pins[0].kind == "sdist" else ["--only-binary", ":all:"]
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", *options]
     command += ["--index-url", PYPI, "-d", str(folder), *(pin.requirement for pin in pins)]
     subprocess.run(
@@ -136,7 +134,7 @@ def download_pin(pin: Pin, cache: Path) -> Path:
 def ensure_cached(pins: Sequence[Pin], cache: Path) -> dict[str, Path]:
     """{file name: cached path} for every pin, downloading what is missing (one pip per kind)."""
     missing = [pin for pin in pins if not (cache / pin.file).is_file()]
-    for kind in ("wheel", "sdist"):
+    for kind in ("wheel", "build", "sdist"):
         batch = [pin for pin in missing if pin.kind == kind]
         if batch:
             with tempfile.TemporaryDirectory(dir=cache) as tmp:

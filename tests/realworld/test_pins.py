@@ -31,7 +31,7 @@ def test_each_file_at_most_50_mb_and_all_under_400_mb() -> None:
 def test_every_pin_names_its_file_exactly() -> None:
     for pin in PINS:
         assert re.fullmatch("[0-9a-f]{64}", pin.sha256), pin.file
-        if pin.kind == "wheel":
+        if pin.kind != "sdist":
             name, version, _, _ = parse_wheel_filename(pin.file)
         else:
             name, version = parse_sdist_filename(pin.file)

@@ -25,8 +25,8 @@ from tests.support.index import SimpleIndex, serve
 PINS = load_pins()
 SDISTS = tuple(pin for pin in PINS if pin.kind == "sdist")
 WHEELS_BY_NAME = {pin.name: pin for pin in PINS if pin.kind == "wheel"}
-# The build backends the pinned sdists ask for (setuptools-only projects need wheel's
-# bdist_wheel in old setuptools; harmless in new).
+# The build backends the pinned sdists ask for (and wheel, which old setuptools needs for
+# bdist_wheel); the "build" pins (flit_core 3) are served beside them.
 BUILD_TOOLS = ("setuptools", "wheel", "flit-core", "hatchling")
 
 pytestmark = [
@@ -39,12 +39,12 @@ pytestmark = [
 
 def build_wheels() -> list[Pin]:
     """The build backends' pinned wheels and, transitively, what they need."""
-    chosen: dict[str, Pin] = {}
+    chosen = {pin.file: pin for pin in PINS if pin.kind == "build"}
     todo = list(BUILD_TOOLS)
     while todo:
         pin = WHEELS_BY_NAME[todo.pop()]
-        if pin.name not in chosen:
-            chosen[pin.name] = pin
+        if pin.file not in chosen:
+            chosen[pin.file] = pin
             todo += pin.needs
     return list(chosen.values())
 
@@ -73,9 +73,7 @@ def index_urls(
         }
 
 
-def installs_from_sdist(
-    mode: Mode, pin: Pin, url: str, producer: Producer, tmp_path: Path
-) -> None:
+def installs_from_sdist(mode: Mode, pin: Pin, url: str, producer: Producer, tmp_path: Path) -> None:
     python = fresh_venv(tmp_path / "venv")
     args = [pin.requirement, "--no-binary", pin.name, "--no-deps", "--index-url", url]
     outcome = intoto_pip_install(python, [*args, *trust_flags(mode, producer.owner_public)])
