@@ -122,6 +122,7 @@ WHEELS = [
     "oauthlib",
     "requests-oauthlib",
     "zipp",
+    "lazy-importer",
     "importlib-metadata",
     "more-itertools",
     "rpds-py",
@@ -200,6 +201,8 @@ BUILD = ["flit-core<4"]
 NOT_IMPORTS = {"tests", "test", "testing", "docs", "examples", "benchmarks", "scripts"}
 # Namespace packages have no __init__.py to find them by.
 IMPORTS = {"protobuf": ["google.protobuf"], "matplotlib": ["matplotlib"]}  # pylab: pyplot
+# Imports a wheel does without declaring them (soupsieve's matcher imports bs4).
+NEEDS = {"soupsieve": ["beautifulsoup4"]}
 _MODULE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.py|\.[A-Za-z0-9_.-]*\.so|/__init__\.py)$")
 
 
@@ -233,7 +236,7 @@ def needs_of(wheel: Path, listed: set[str]) -> list[str]:
         dep = str(canonicalize_name(requirement.name))
         if dep in listed and dep not in needs:
             needs.append(dep)
-    return needs
+    return needs + NEEDS.get(str(canonicalize_name(metadata["Name"])), [])
 
 
 def wheel_pin(path: Path, listed: set[str], kind: Kind = "wheel") -> Pin:

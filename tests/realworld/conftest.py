@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.realworld.installs import Mode, SharedVenv, fresh_venv
-from tests.realworld.pins import Pin, cache_dir, ensure_cached, load_pins
-from tests.realworld.producer import Producer
+from tests.realworld.pins import Pin, cache_dir, ensure_cached, load_pins, sdist_index_pins
+from tests.realworld.producer import Evidence, Producer
 
 
 @pytest.fixture(scope="session")
@@ -26,17 +26,16 @@ def producer(tmp_path_factory: pytest.TempPathFactory) -> Producer:
 @pytest.fixture(scope="session")
 def attached(
     cached: dict[str, Path], producer: Producer, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[Pin], Path]:
-    """pin -> a copy of its archive carrying evidence (made once per pin and session)."""
-    made: dict[str, Path] = {}
-    work = tmp_path_factory.mktemp("attach")
-
-    def attach(pin: Pin) -> Path:
-        if pin.file not in made:
-            made[pin.file] = producer.attach(cached[pin.file], work / pin.file)
-        return made[pin.file]
-
-    return attach
+) -> Iterator[Callable[[Pin], Path]]:
+    """pin -> a copy of its archive carrying evidence, all made in the background from the
+    start: what the sdists' index serves first (its tests come first), then the wheels."""
+    evidence = Evidence(producer, cached, tmp_path_factory.mktemp("attach"))
+    pins = load_pins()
+    evidence.prefetch(pin.file for pin in [*sdist_index_pins(pins), *pins])
+    try:
+        yield lambda pin: evidence.archive(pin.file)
+    finally:
+        evidence.close()
 
 
 def _shared_venv(
@@ -48,7 +47,10 @@ def _shared_venv(
 
 @pytest.fixture(scope="session")
 def unverified_venv(
-    cached: dict[str, Path], producer: Producer, tmp_path_factory: pytest.TempPathFactory
+    cached: dict[str, Path],
+    producer: Producer,
+    attached: Callable[[Pin], Path],  # not used: starts making evidence while these run
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> SharedVenv:
     folder = tmp_path_factory.mktemp("unverified")
     return _shared_venv("unverified", folder, producer, lambda pin: cached[pin.file])

@@ -100,12 +100,21 @@ class SharedVenv:
                 self.outcomes[pin.name] = intoto_pip_install(self.python, args)
         return self.outcomes[pin.name]
 
-    def install_needs(self, pin: Pin, by_name: Mapping[str, Pin]) -> list[str]:
-        """Install what ``pin`` needs (depth first); the needs that were refused, with why."""
+    def install_needs(
+        self, pin: Pin, by_name: Mapping[str, Pin], seen: set[str] | None = None
+    ) -> list[str]:
+        """Install what ``pin`` needs (depth first); the needs that were refused, with why.
+
+        ``seen`` breaks cycles: soupsieve needs bs4 to import, and bs4 needs soupsieve.
+        """
+        seen = {pin.name} if seen is None else seen
         refused = []
         for need in pin.needs:
+            if need in seen:
+                continue
+            seen.add(need)
             needed = by_name[need]
-            refused += self.install_needs(needed, by_name)
+            refused += self.install_needs(needed, by_name, seen)
             outcome = self.install(needed)
             if outcome.error:
                 refused.append(f"{need}: {outcome.error}")

@@ -149,3 +149,21 @@ def ensure_cached(pins: Sequence[Pin], cache: Path) -> dict[str, Path]:
             raise ValueError(f"cached {path}: sha256 {actual}, pinned {pin.sha256}")
         paths[pin.file] = path
     return paths
+
+
+# The build backends the pinned sdists ask for (and wheel, which old setuptools needs for
+# bdist_wheel); the "build" pins (flit_core 3) are served beside them.
+BUILD_TOOLS = ("setuptools", "wheel", "flit-core", "hatchling")
+
+
+def sdist_index_pins(pins: Sequence[Pin]) -> list[Pin]:
+    """What the sdists' index serves: build backends, what they need, and the sdists."""
+    wheels = {pin.name: pin for pin in pins if pin.kind == "wheel"}
+    chosen = {pin.file: pin for pin in pins if pin.kind == "build"}
+    todo = list(BUILD_TOOLS)
+    while todo:
+        pin = wheels[todo.pop()]
+        if pin.file not in chosen:
+            chosen[pin.file] = pin
+            todo += pin.needs
+    return [*chosen.values(), *(pin for pin in pins if pin.kind == "sdist")]

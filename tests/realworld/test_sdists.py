@@ -11,23 +11,18 @@ build backends' wheels too) with ``--layout-key``. Then its module must import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.realworld.installs import Mode, fresh_venv, import_error, intoto_pip_install, trust_flags
-from tests.realworld.pins import PINNED_PLATFORM, Pin, load_pins, pin_id
+from tests.realworld.pins import PINNED_PLATFORM, Pin, load_pins, pin_id, sdist_index_pins
 from tests.realworld.producer import Producer
 from tests.support.index import SimpleIndex, serve
 
 PINS = load_pins()
 SDISTS = tuple(pin for pin in PINS if pin.kind == "sdist")
-WHEELS_BY_NAME = {pin.name: pin for pin in PINS if pin.kind == "wheel"}
-# The build backends the pinned sdists ask for (and wheel, which old setuptools needs for
-# bdist_wheel); the "build" pins (flit_core 3) are served beside them.
-BUILD_TOOLS = ("setuptools", "wheel", "flit-core", "hatchling")
 
 pytestmark = [
     pytest.mark.realworld,
@@ -37,40 +32,30 @@ pytestmark = [
 ]
 
 
-def build_wheels() -> list[Pin]:
-    """The build backends' pinned wheels and, transitively, what they need."""
-    chosen = {pin.file: pin for pin in PINS if pin.kind == "build"}
-    todo = list(BUILD_TOOLS)
-    while todo:
-        pin = WHEELS_BY_NAME[todo.pop()]
-        if pin.file not in chosen:
-            chosen[pin.file] = pin
-            todo += pin.needs
-    return list(chosen.values())
-
-
-def make_index(root: Path, pins: list[Pin], archive_for: Callable[[Pin], Path]) -> SimpleIndex:
+def served(root: Path, archive_for: Callable[[Pin], Path]) -> Iterator[str]:
     index = SimpleIndex(root)
-    for pin in pins:
+    for pin in sdist_index_pins(PINS):
         index.add(archive_for(pin), pin.name)
-    return index
+    with serve(index.root) as url:
+        yield url + "/simple/"
 
 
 @pytest.fixture(scope="session")
-def index_urls(
+def unverified_index(
     cached: dict[str, Path],
-    attached: Callable[[Pin], Path],
+    attached: Callable[[Pin], Path],  # not used: starts making evidence while these run
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Mapping[Mode, str]]:
-    """{mode: simple index URL}: PyPI's files as they are, and the same with evidence."""
-    pins = [*build_wheels(), *SDISTS]
-    plain = make_index(tmp_path_factory.mktemp("plain-index"), pins, lambda p: cached[p.file])
-    signed = make_index(tmp_path_factory.mktemp("verified-index"), pins, attached)
-    with ExitStack() as stack:
-        yield {
-            "unverified": stack.enter_context(serve(plain.root)) + "/simple/",
-            "verified": stack.enter_context(serve(signed.root)) + "/simple/",
-        }
+) -> Iterator[str]:
+    """The sdists and build backends as PyPI serves them, on 127.0.0.1."""
+    yield from served(tmp_path_factory.mktemp("unverified-index"), lambda pin: cached[pin.file])
+
+
+@pytest.fixture(scope="session")
+def verified_index(
+    attached: Callable[[Pin], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The same files, each carrying evidence."""
+    yield from served(tmp_path_factory.mktemp("verified-index"), attached)
 
 
 def installs_from_sdist(mode: Mode, pin: Pin, url: str, producer: Producer, tmp_path: Path) -> None:
@@ -84,13 +69,13 @@ def installs_from_sdist(mode: Mode, pin: Pin, url: str, producer: Producer, tmp_
 
 @pytest.mark.parametrize("pin", SDISTS, ids=pin_id)
 def test_sdist_installs_unverified(
-    pin: Pin, index_urls: Mapping[Mode, str], producer: Producer, tmp_path: Path
+    pin: Pin, unverified_index: str, producer: Producer, tmp_path: Path
 ) -> None:
-    installs_from_sdist("unverified", pin, index_urls["unverified"], producer, tmp_path)
+    installs_from_sdist("unverified", pin, unverified_index, producer, tmp_path)
 
 
 @pytest.mark.parametrize("pin", SDISTS, ids=pin_id)
 def test_sdist_installs_verified(
-    pin: Pin, index_urls: Mapping[Mode, str], producer: Producer, tmp_path: Path
+    pin: Pin, verified_index: str, producer: Producer, tmp_path: Path
 ) -> None:
-    installs_from_sdist("verified", pin, index_urls["verified"], producer, tmp_path)
+    installs_from_sdist("verified", pin, verified_index, producer, tmp_path)
