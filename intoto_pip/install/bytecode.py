@@ -6,9 +6,10 @@ temporary ``NAME.pyc.<digits>`` file; an interruption (Ctrl-C reaches the compil
 leave that temporary behind, where no journal knows it. In the private folder such leftovers
 are simply removed with it, and the copy into the target is journaled before it starts.
 
-Another interpreter (the target, when it is not the one running intoto-pip) compiles in one
-process, started with ``-I -B -S`` (no ``site``: no ``.pth`` file runs mid-installation) only
-after the interpreter was checked unchanged since it was probed. When the target is the running
+Another interpreter (the target, when it is not the one running intoto-pip) compiles in a pool
+of processes, one per usable core, started once per installation (every module of every wheel
+at once) with ``-I -B -S`` (no ``site``: no ``.pth`` file runs mid-installation) only after the
+interpreter was checked unchanged since it was probed. When the target is the running
 interpreter, it compiles in-process, as pip does.
 """
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from pathlib import Path
 from intoto_pip.errors import InstallError
 
 COMPILE_TIMEOUT = 600.0
+MIN_SHARE = 16  # jobs per worker, at least, before another worker is started
 
 # One JSON [source, staged] pair a line; a module that does not compile gets no .pyc (as pip).
 # (Run by another interpreter: what it writes must be valid for old Pythons too.)
@@ -51,61 +55,88 @@ class _Jobs:
     def __init__(self) -> None:
         self._jobs: list[tuple[Path, Path]] = []
 
-    def submit(self, source: Path, cache: Path) -> None:
+    def submit(self, source: Path, cache: Path) -> int:
+        """Queue a module; its number is its job's place in ``jobs_in``'s list."""
         self._jobs.append((source, cache))
+        return len(self._jobs) - 1
 
     def jobs_in(self, staging: Path) -> list[Job]:
         return [Job(src, cache, staging / f"{i}.pyc") for i, (src, cache) in enumerate(self._jobs)]
 
 
 class BytecodeCompiler(_Jobs):
-    """Another interpreter (the target) compiling the modules, in one process.
+    """Another interpreter (the target) compiling the modules: a pool of processes, one per
+    usable core, started once for the whole installation and given every module of every wheel.
 
-    ``check`` runs just before the interpreter is started (it raises when the interpreter
-    changed since it was probed). ``abort`` kills a compiler still running."""
+    Each worker reads its share of the jobs from a file in the staging folder (no pipe to keep
+    fed, none to deadlock on). ``check`` runs just before any worker is started (it raises when
+    the interpreter changed since it was probed). ``abort`` kills workers still running."""
 
-    def __init__(self, python: str, check: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, python: str, check: Callable[[], None] | None = None, workers: int | None = None
+    ) -> None:
         super().__init__()
         self._python, self._check = python, check
-        self._process: subprocess.Popen[bytes] | None = None
+        self._workers = workers or usable_cores()
+        self._processes: list[subprocess.Popen[bytes]] = []
 
     def compile_into(self, staging: Path) -> list[Job]:
         jobs = self.jobs_in(staging)
         if not jobs:
             return jobs
-        process = self._start()
-        lines = b"".join(json.dumps([str(j.source), str(j.staged)]).encode() + b"\n" for j in jobs)
+        if self._check is not None:
+            self._check()
+        for number, share in enumerate(_shares(jobs, self._workers)):
+            listing = staging / f"jobs-{number}.jsonl"
+            listing.write_bytes(b"".join(_line(job) for job in share))
+            self._start(listing)
+        deadline = time.monotonic() + COMPILE_TIMEOUT
         try:
-            process.communicate(lines, timeout=COMPILE_TIMEOUT)
+            for process in self._processes:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired as exc:
             self.abort()
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
         return jobs
 
     def abort(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self._check is not None:
-            self._check()
+    def _start(self, listing: Path) -> None:
         try:
-            self._process = subprocess.Popen(
-                [self._python, "-I", "-B", "-S", "-c", _COMPILE],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            with listing.open("rb") as stdin:
+                self._processes.append(
+                    subprocess.Popen(
+                        [self._python, "-I", "-B", "-S", "-c", _COMPILE],
+                        stdin=stdin,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
         except OSError as exc:
+            self.abort()
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-        return self._process
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), not all the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _shares(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """Jobs dealt round-robin (a wheel's modules are listed together: each worker gets some of
+    each); no more workers than MIN_SHARE jobs each keep busy (a start costs ~20 ms)."""
+    count = max(1, min(workers, len(jobs) // MIN_SHARE))
+    return [jobs[i::count] for i in range(count)]
+
+
+def _line(job: Job) -> bytes:
+    return json.dumps([str(job.source), str(job.staged)]).encode() + b"\n"
 
 
 class InProcessCompiler(_Jobs):

@@ -142,7 +142,7 @@ def test_failure_midway_starts_no_compiler(
     with pytest.raises(OSError):
         install_wheel(WheelToInstall(path=path, name="many", version="1.0"), target, journal)
     assert len(made) == 1 and made[0]._jobs, "modules were collected for compiling"
-    assert made[0]._process is None
+    assert made[0]._processes == []
     assert journal.rollback() == []
     (root / "many" / "zz_blocked").unlink()
     (root / "many").rmdir()
