@@ -29,7 +29,7 @@ from typing import BinaryIO
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
-from installer.utils import Scheme
+from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from intoto_pip.errors import InstallError
 from intoto_pip.install.bytecode import Compiler, Job, compiler_for
@@ -84,15 +84,27 @@ class RecordingDestination(SchemeDictionaryDestination):
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
-        target = self._path_with_destdir(scheme, path)
+        target = self._target_path(scheme, path)
         self.transaction.prepare_write(target)
         self.transaction.wrote(target)  # before the file exists: an interruption may come
-        entry = super().write_to_fs(scheme, path, stream, is_executable)
+        with self.transaction.create(target) as out:
+            digest, size = copyfileobj_with_hashing(stream, out, self.hash_algorithm)
+        if is_executable:
+            make_file_executable(target)
         self.files.append(target)
         if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
             cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
             self._compiled.append((self.compiler.submit(target, cache), scheme, path))
-        return entry
+        return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
+
+    def _target_path(self, scheme: Scheme, path: str) -> Path:
+        """``path`` placed in ``scheme``'s folder, as ``installer`` places it (and refused, as
+        there, outside it); parsed once, with no look at the file system (that is ours)."""
+        root = os.path.abspath(self.scheme_dict[scheme])
+        target = os.path.abspath(os.path.join(root, path))
+        if not target.startswith(root.rstrip(os.sep) + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        return Path(target)
 
     def finalize_installation(
         self,
