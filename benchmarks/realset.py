@@ -1,4 +1,4 @@
-"""Pairs 7-pip, 7-uv, 7-no-compile: installing a common stack of 30 real wheels from a loopback index.
+"""Pairs 7-pip, 7-uv, 7-no-compile: a common stack of 30 real wheels from a loopback index.
 
 The set (``PINS``: requests, rich, httpx, pydantic, click, jinja2, sqlalchemy, pyyaml,
 pytest, typer and their dependencies, for CPython 3.11 on x86-64 Linux) is downloaded once
