@@ -7,9 +7,9 @@ would write is checked against the interpreter and other distributions' files
 each file is written, anything in the way is moved aside, missing folders are created and the
 file is journaled, all through the ``Transaction``, so a failure or an interruption anywhere
 can be undone. Bytecode is compiled by the *target* interpreter into a private folder
-(``bytecode``) once every file of every wheel is in place (``WheelWriter``), then copied in
-through the transaction before each RECORD is written, so RECORD lists the ``.pyc`` files and
-``pip uninstall`` removes them.
+(``bytecode``) as the files are written; once every wheel is in place (``WheelWriter``), each
+``.pyc`` is copied in through the transaction before its RECORD is written, so RECORD lists
+the ``.pyc`` files and ``pip uninstall`` removes them.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import csv
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +92,7 @@ class RecordingDestination(SchemeDictionaryDestination):
         self.files.append(target)
         if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
             cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
-            self._compiled.append((self.compiler.submit(target, cache), scheme, path))
+            self._compiled.append((self.compiler.submit(target, cache, size), scheme, path))
         return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
 
     def _target_path(self, scheme: Scheme, path: str) -> Path:
@@ -211,8 +209,8 @@ def install_wheel(
 
 
 class WheelWriter:
-    """Wheels written one after another into one transaction, their modules compiled together
-    at the end (one pool of the target's compilers for the whole installation), then each
+    """Wheels written one after another into one transaction, their modules compiled as they
+    are written (one pool of the target's compilers for the whole installation), then each
     wheel's RECORD written, listing its ``.pyc`` files.
 
     ``abort`` must run (in a ``finally``) before any rollback: it stops compilers still running."""
@@ -246,20 +244,17 @@ class WheelWriter:
         )
 
     def finish(self) -> list[InstalledFiles]:
-        """Compile every module written (into a private folder), copy the ``.pyc`` files in and
-        write each wheel's RECORD."""
-        staging = Path(tempfile.mkdtemp(prefix="intoto-pip-bytecode-"))
-        try:
-            jobs = self._compiler.compile_into(staging) if self._compiler else []
-            for _wheel, destination, _info, _skipped in self._written:
-                destination.finish(jobs)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        """Wait for every module written to be compiled (into the compiler's private folder),
+        copy the ``.pyc`` files in and write each wheel's RECORD."""
+        jobs = self._compiler.wait() if self._compiler else []
+        for _wheel, destination, _info, _skipped in self._written:
+            destination.finish(jobs)
         return [self._installed(*written) for written in self._written]
 
     def abort(self) -> None:
+        """Stop compilers still running and remove their private folder (a no-op twice)."""
         if self._compiler is not None:
-            self._compiler.abort()
+            self._compiler.close()
 
     def _installed(
         self,
