@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from benchmarks import check_pair, floor, install_pairs, pairs
+from benchmarks import check_pair, floor, install_pairs, pairs, realset
 from benchmarks.context import Case, Context, Unavailable, make_context
 from benchmarks.envs import ensure_envs, versions
 from benchmarks.harness import CommandFailed, Launcher, alternate, run_side, summarize
@@ -33,6 +33,9 @@ PAIRS: dict[str, Builder] = {
     "4": install_pairs.verify_install_set,
     "5": pairs.startup,
     "6": check_pair.check_environment,
+    "7-pip": partial(realset.real_set_pair, key="7-pip"),
+    "7-uv": partial(realset.real_set_pair, key="7-uv"),
+    "7-no-compile": partial(realset.real_set_pair, key="7-no-compile"),
 }
 SCALED: dict[str, Callable[[Context, int], Case]] = {
     "1-small": pairs.record_small,
@@ -46,7 +49,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--only",
         type=_pair_list,
         default=list(PAIRS),
-        help="comma-separated pairs: 1 (= 1-small,1-large), 1-small, 1-large, 2-6",
+        help=(
+            "comma-separated pairs: 1 (= 1-small,1-large), 1-small, 1-large, 2-6, "
+            "7 (= 7-pip,7-uv,7-no-compile)"
+        ),
     )
     parser.add_argument("--repeat", type=int, help="measured rounds per pair (default 5; 2 quick)")
     parser.add_argument("--warmup", type=int, default=1, help="discarded rounds first (default 1)")

@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 
 from intoto_pip.errors import InputError, MetadataError
+from intoto_pip.models.strict_json import MAX_BYTES
 
 LINK_SUFFIX = ".link"
-MAX_METADATA_BYTES = 64 * 1024 * 1024
+MAX_METADATA_BYTES = MAX_BYTES  # one cap for reading and for writing: what we write, we read
 
 
 def link_filename(step: str, keyid: str) -> str:
@@ -50,6 +51,27 @@ def read_user_file(path: Path) -> bytes:
         raise InputError(str(exc)) from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def write_metadata(path: Path, data: bytes) -> None:
+    """Write signed metadata atomically, unless it is over the cap every reader applies (a
+    link ``verify`` would refuse is refused here, with nothing written)."""
+    if len(data) > MAX_METADATA_BYTES:
+        raise MetadataTooLarge(
+            f"{path}: not written, {len(data):,} bytes is over the {MAX_METADATA_BYTES:,}-byte "
+            "cap that verify reads (about 1.3 million artifacts); record fewer files "
+            "(--exclude) or split the step",
+            size=len(data),
+        )
+    write_atomic(path, data)
+
+
+class MetadataTooLarge(InputError):
+    """Metadata over the reading cap, refused before it is written (exit 2)."""
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message)
+        self.size = size
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -116,6 +116,12 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dry-run", action="store_true", help="verify and report; install nothing")
     g.add_argument("--report", metavar="FILE", help="write a JSON report ('-' for stdout)")
     g.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="write no bytecode (.pyc) files; the report says whether bytecode was written",
+    )
+    g.add_argument(
         "--break-system-packages",
         action="store_true",
         help="install into an EXTERNALLY-MANAGED environment anyway",
@@ -207,6 +213,7 @@ def _options(args: argparse.Namespace) -> InstallOptions:
         target_dir=Path(args.target) if args.target else None,
         prefix=Path(args.prefix) if args.prefix else None,
         dry_run=args.dry_run,
+        compile_bytecode=args.compile,
         layout_keys=_trust.layout_keys(args),
         policy=policy,
         inspection_timeout=timeout,

@@ -64,6 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         prefix=None,
         target=None,
         dry_run=True,
+        compile=True,
         break_system_packages=False,
     )
 

@@ -28,17 +28,18 @@ if TYPE_CHECKING:
     from intoto_pip.install.wheel_source import VerifiedWheel
 
 
-def install_all(outcome: InstallOutcome) -> InstallOutcome:
+def install_all(outcome: InstallOutcome, *, compile_bytecode: bool = True) -> InstallOutcome:
     """Install every candidate in dependency order, in one transaction: all or nothing.
 
-    Under the target's lock: another intoto-pip run's rollback cannot remove our files."""
+    Under the target's lock: another intoto-pip run's rollback cannot remove our files.
+    ``compile_bytecode``: every module of every wheel compiled together by the target."""
     from intoto_pip.install.lock import target_lock
 
     with target_lock(outcome.target):
-        return _install_locked(outcome)
+        return _install_locked(outcome, compile_bytecode)
 
 
-def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
+def _install_locked(outcome: InstallOutcome, compile_bytecode: bool) -> InstallOutcome:
     from intoto_pip.install.wheel_source import open_wheel
 
     target = outcome.target
@@ -51,8 +52,13 @@ def _install_locked(outcome: InstallOutcome) -> InstallOutcome:
         # Each wheel opened once, through the reader that verified it, for checking and writing.
         sources = [stack.enter_context(open_wheel(c.fetched.path)) for c in order]
         claims = _claims(target, existing, order, sources)
-        installed = _write_all(target, order, sources, replaced, claims)
-    return replace(outcome, installed=tuple(installed), replaced=tuple(replaced))
+        installed = _write_all(target, order, sources, replaced, claims, compile_bytecode)
+    return replace(
+        outcome,
+        installed=tuple(installed),
+        replaced=tuple(replaced),
+        compile_bytecode=compile_bytecode,
+    )
 
 
 def _claims(
@@ -95,21 +101,24 @@ def _write_all(
     sources: Sequence[VerifiedWheel],
     replaced: Sequence[InstalledDist],
     claims: Claims,
+    compile_bytecode: bool,
 ) -> list[InstalledFiles]:
-    """Remove the replaced versions, then write every wheel: one transaction, all or nothing."""
-    from intoto_pip.install.installer_step import install_wheel, remove_installed
+    """Remove the replaced versions, then write every wheel (their paths checked against
+    ``claims`` already), then compile them all: one transaction, all or nothing."""
+    from intoto_pip.install.installer_step import WheelWriter, remove_installed
 
     transaction = Transaction()
     now = datetime.now(UTC)
-    installed = []
+    writer = WheelWriter(target, transaction, compile_bytecode=compile_bytecode)
     try:
-        for old in replaced:
-            remove_installed(old, target, transaction)
-        for candidate, source in zip(order, sources, strict=True):
-            wheel = _wheel_to_install(candidate, now)
-            installed.append(
-                install_wheel(wheel, target, transaction, claims=claims, source=source)
-            )
+        try:
+            for old in replaced:
+                remove_installed(old, target, transaction)
+            for candidate, source in zip(order, sources, strict=True):
+                writer.write(_wheel_to_install(candidate, now), source)
+            installed = writer.finish()
+        finally:
+            writer.abort()  # no compiler may still run when the rollback starts
     except BaseException as exc:
         problems = transaction.rollback()
         note = (

@@ -3,27 +3,36 @@ folder: the transaction then copies each ``.pyc`` into the target.
 
 The compiler never writes into the target itself. ``py_compile`` writes a ``.pyc`` through a
 temporary ``NAME.pyc.<digits>`` file; an interruption (Ctrl-C reaches the compiler too) could
-leave that temporary behind, where no journal knows it. In the private folder such leftovers
-are simply removed with it, and the copy into the target is journaled before it starts.
+leave that temporary behind, where no journal knows it. In the private folder (made by the
+compiler, removed by ``close``) such leftovers are simply removed with it, and the copy into
+the target is journaled before it starts.
 
-Another interpreter (the target, when it is not the one running intoto-pip) compiles in one
-process, started with ``-I -B -S`` (no ``site``: no ``.pth`` file runs mid-installation) only
-after the interpreter was checked unchanged since it was probed. When the target is the running
-interpreter, it compiles in-process, as pip does.
+Another interpreter (the target, when it is not the one running intoto-pip) compiles in a pool
+of processes, one per usable core, started once per installation with ``-I -B -S`` (no
+``site``: no ``.pth`` file runs mid-installation) only after the interpreter was checked
+unchanged since it was probed. Each module is handed to a worker as soon as it is written, so
+compiling overlaps writing the rest; ``wait`` returns once every module is compiled. When the
+target is the running interpreter, it compiles in-process, as pip does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from intoto_pip.errors import InstallError
 
 COMPILE_TIMEOUT = 600.0
+MIN_SHARE = 16  # modules handed out per worker before another worker is started
 
 # One JSON [source, staged] pair a line; a module that does not compile gets no .pyc (as pip).
 # (Run by another interpreter: what it writes must be valid for old Pythons too.)
@@ -48,64 +57,111 @@ class Job:
 
 
 class _Jobs:
+    """Modules queued in order, each with its private ``.pyc`` name in the staging folder."""
+
     def __init__(self) -> None:
-        self._jobs: list[tuple[Path, Path]] = []
+        self._jobs: list[Job] = []
+        self._staging: Path | None = None
 
-    def submit(self, source: Path, cache: Path) -> None:
-        self._jobs.append((source, cache))
+    def _queue(self, source: Path, cache: Path) -> Job:
+        if self._staging is None:
+            self._staging = Path(tempfile.mkdtemp(prefix="intoto-pip-bytecode-"))
+        job = Job(source, cache, self._staging / f"{len(self._jobs)}.pyc")
+        self._jobs.append(job)
+        return job
 
-    def jobs_in(self, staging: Path) -> list[Job]:
-        return [Job(src, cache, staging / f"{i}.pyc") for i, (src, cache) in enumerate(self._jobs)]
+    def _remove_staging(self) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
 
 
 class BytecodeCompiler(_Jobs):
-    """Another interpreter (the target) compiling the modules, in one process.
+    """Another interpreter (the target) compiling the modules: a pool of processes, one per
+    usable core, started once for the whole installation and given every module of every wheel
+    as it is written (to the worker with the fewest bytes to compile).
 
-    ``check`` runs just before the interpreter is started (it raises when the interpreter
-    changed since it was probed). ``abort`` kills a compiler still running."""
+    ``check`` runs just before the first worker is started (it raises when the interpreter
+    changed since it was probed). ``close`` stops workers still running and removes the
+    private folder: call it in a ``finally``, before any rollback."""
 
-    def __init__(self, python: str, check: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, python: str, check: Callable[[], None] | None = None, workers: int | None = None
+    ) -> None:
         super().__init__()
         self._python, self._check = python, check
-        self._process: subprocess.Popen[bytes] | None = None
+        self._workers = workers or usable_cores()
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._loads: list[int] = []
 
-    def compile_into(self, staging: Path) -> list[Job]:
-        jobs = self.jobs_in(staging)
-        if not jobs:
-            return jobs
-        process = self._start()
-        lines = b"".join(json.dumps([str(j.source), str(j.staged)]).encode() + b"\n" for j in jobs)
+    def submit(self, source: Path, cache: Path, size: int = 0) -> int:
+        """Hand a written module to a worker; its number is its place in ``wait``'s list."""
+        job = self._queue(source, cache)
+        stdin = self._stdin(self._worker_for(size))
         try:
-            process.communicate(lines, timeout=COMPILE_TIMEOUT)
-        except subprocess.TimeoutExpired as exc:
-            self.abort()
+            stdin.write(json.dumps([str(job.source), str(job.staged)]).encode() + b"\n")
+        except OSError as exc:
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-        return jobs
+        return len(self._jobs) - 1
 
-    def abort(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
+    def wait(self) -> list[Job]:
+        """Every module handed out, compiled (or not: no .pyc for what does not compile)."""
+        deadline = time.monotonic() + COMPILE_TIMEOUT
+        for process in self._processes:
+            with contextlib.suppress(OSError):
+                self._stdin(process).close()
+        try:
+            for process in self._processes:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            self.close()
+            raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
+        return list(self._jobs)
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self._check is not None:
+    def close(self) -> None:
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            with contextlib.suppress(OSError):
+                self._stdin(process).close()
+        self._remove_staging()
+
+    def _worker_for(self, size: int) -> int:
+        wanted = min(self._workers, 1 + len(self._jobs) // MIN_SHARE)
+        if len(self._processes) < wanted:
+            self._start()
+        least = min(range(len(self._loads)), key=self._loads.__getitem__)
+        self._loads[least] += max(size, 1)
+        return least
+
+    def _stdin(self, worker: int | subprocess.Popen[bytes]) -> IO[bytes]:
+        process = self._processes[worker] if isinstance(worker, int) else worker
+        assert process.stdin is not None  # started with stdin=PIPE
+        return process.stdin
+
+    def _start(self) -> None:
+        if not self._processes and self._check is not None:
             self._check()
         try:
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 [self._python, "-I", "-B", "-S", "-c", _COMPILE],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                bufsize=0,  # each module reaches its worker when it is handed out
             )
         except OSError as exc:
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-        return self._process
+        self._processes.append(process)
+        self._loads.append(0)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), not all the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 class InProcessCompiler(_Jobs):
@@ -115,18 +171,22 @@ class InProcessCompiler(_Jobs):
     separate process). ``optimize=0``: the .pyc name carries no ``opt-`` tag, so its content
     must not depend on the ``-O`` this process may run with."""
 
-    def compile_into(self, staging: Path) -> list[Job]:
+    def submit(self, source: Path, cache: Path, size: int = 0) -> int:
+        self._queue(source, cache)
+        return len(self._jobs) - 1
+
+    def wait(self) -> list[Job]:
         import py_compile
 
-        jobs = self.jobs_in(staging)
-        for job in jobs:
+        for job in self._jobs:
             source, staged = str(job.source), str(job.staged)
             with contextlib.suppress(Exception):  # no .pyc for what does not compile (as pip)
                 py_compile.compile(source, cfile=staged, dfile=source, doraise=True, optimize=0)
-        return jobs
+        return list(self._jobs)
 
-    def abort(self) -> None:
-        """Nothing runs in the background."""
+    def close(self) -> None:
+        """Nothing runs in the background; the private folder is removed."""
+        self._remove_staging()
 
 
 Compiler = BytecodeCompiler | InProcessCompiler

@@ -67,11 +67,16 @@ class InstallOutcome:
     replaced: tuple[InstalledDist, ...] = ()
     used_pip: bool = False
     dry_run: bool = False
+    compile_bytecode: bool = True  # asked for; whether any .pyc was written: bytecode_written
     pip_settings: PipSettings | None = None  # what was read from pip's environment and files
 
     @property
     def refused(self) -> tuple[Candidate, ...]:
         return tuple(c for c in self.candidates if not c.accepted)
+
+    @property
+    def bytecode_written(self) -> bool:
+        return any(item.bytecode_files for item in self.installed)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,8 +7,9 @@ would write is checked against the interpreter and other distributions' files
 each file is written, anything in the way is moved aside, missing folders are created and the
 file is journaled, all through the ``Transaction``, so a failure or an interruption anywhere
 can be undone. Bytecode is compiled by the *target* interpreter into a private folder
-(``bytecode``) once every file is in place, then copied in through the transaction before
-RECORD is written, so RECORD lists the ``.pyc`` files and ``pip uninstall`` removes them.
+(``bytecode``) as the files are written; once every wheel is in place (``WheelWriter``), each
+``.pyc`` is copied in through the transaction before its RECORD is written, so RECORD lists
+the ``.pyc`` files and ``pip uninstall`` removes them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import csv
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -28,7 +27,7 @@ from typing import BinaryIO
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
-from installer.utils import Scheme
+from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from intoto_pip.errors import InstallError
 from intoto_pip.install.bytecode import Compiler, Job, compiler_for
@@ -62,31 +61,48 @@ class InstalledFiles:
     files: tuple[Path, ...]
     pth_files: tuple[Path, ...]
     skipped: tuple[str, ...] = ()
+    bytecode_files: int = 0  # .pyc files written (0: --no-compile, or no module compiled)
 
 
 @dataclass
 class RecordingDestination(SchemeDictionaryDestination):
-    """A scheme destination that journals writes and compiles with the target interpreter."""
+    """A scheme destination that journals writes and queues modules for the target's compiler.
+
+    With a compiler, RECORD waits: ``finish`` places the wheel's ``.pyc`` files (compiled with
+    every other wheel's) and then writes RECORD listing them."""
 
     transaction: Transaction = field(default_factory=Transaction)
     compiler: Compiler | None = None
     cache_tag: str = ""
     files: list[Path] = field(default_factory=list)
-    _compiled: list[tuple[Scheme, str]] = field(default_factory=list)
+    bytecode_files: int = 0
+    _compiled: list[tuple[int, Scheme, str]] = field(default_factory=list)
+    _record: tuple[Scheme, str, list[tuple[Scheme, RecordEntry]]] | None = None
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
-        target = self._path_with_destdir(scheme, path)
+        target = self._target_path(scheme, path)
         self.transaction.prepare_write(target)
         self.transaction.wrote(target)  # before the file exists: an interruption may come
-        entry = super().write_to_fs(scheme, path, stream, is_executable)
+        with self.transaction.create(target) as out:
+            digest, size = copyfileobj_with_hashing(stream, out, self.hash_algorithm)
+        if is_executable:
+            make_file_executable(target)
         self.files.append(target)
         if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
             cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
-            self._compiled.append((scheme, path))
-            self.compiler.submit(target, cache)
-        return entry
+            self._compiled.append((self.compiler.submit(target, cache, size), scheme, path))
+        return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
+
+    def _target_path(self, scheme: Scheme, path: str) -> Path:
+        """``path`` placed in ``scheme``'s folder, as ``installer`` places it (and refused, as
+        there, outside it); parsed once, with no look at the file system (that is ours)."""
+        root = os.path.abspath(self.scheme_dict[scheme])
+        target = os.path.abspath(os.path.join(root, path))
+        if not target.startswith(root.rstrip(os.sep) + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        return Path(target)
 
     def finalize_installation(
         self,
@@ -94,28 +110,31 @@ class RecordingDestination(SchemeDictionaryDestination):
         record_file_path: str,
         records: Iterable[tuple[Scheme, RecordEntry]],
     ) -> None:
-        record_list = list(records)
-        if self.compiler is not None:
-            record_list += self._bytecode(self.compiler)
+        if self.compiler is None:
+            super().finalize_installation(scheme, record_file_path, records)
+        else:
+            self._record = (scheme, record_file_path, list(records))
+
+    def finish(self, jobs: Sequence[Job]) -> None:
+        """Copy in this wheel's compiled modules through the transaction, then write RECORD."""
+        if self._record is None:
+            return
+        scheme, record_file_path, record_list = self._record
+        for index, where, rel in self._compiled:
+            placed = self._place(jobs[index], where, rel)
+            if placed is not None:
+                record_list.append(placed)
+        self._record = None
         super().finalize_installation(scheme, record_file_path, record_list)
 
-    def _bytecode(self, compiler: Compiler) -> list[tuple[Scheme, RecordEntry]]:
-        """Compile into a private folder, then copy each .pyc in through the transaction."""
-        staging = Path(tempfile.mkdtemp(prefix="intoto-pip-bytecode-"))
+    def _place(self, job: Job, scheme: Scheme, rel: str) -> tuple[Scheme, RecordEntry] | None:
         try:
-            jobs = compiler.compile_into(staging)
-            return [
-                self._place(job, *done)
-                for job, done in zip(jobs, self._compiled, strict=True)
-                if job.staged.is_file()
-            ]
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-    def _place(self, job: Job, scheme: Scheme, rel: str) -> tuple[Scheme, RecordEntry]:
-        data = job.staged.read_bytes()
-        self.transaction.write_new(job.cache, data, os.stat(job.staged).st_mode & 0o666)
+            data = job.staged.read_bytes()
+        except FileNotFoundError:
+            return None  # the module did not compile: no .pyc (as pip)
+        self.transaction.write_new(job.cache, data)  # 0o666 less the umask, as its source
         self.files.append(job.cache)
+        self.bytecode_files += 1
         folder = rel.rpartition("/")[0]
         rel_cache = "/".join(p for p in (folder, "__pycache__", job.cache.name) if p)
         return scheme, RecordEntry(rel_cache, Hash("sha256", _record_digest(data)), len(data))
@@ -176,11 +195,83 @@ def install_wheel(
 
     ``claims``: the files no one else may write (default: the interpreter and every installed
     distribution but this one). ``source``: the wheel already open (else it is opened here)."""
-    with _opened(wheel.path, source) as opened:
-        if claims is None:
-            claims = claims_of(target, target.installed().values(), {wheel.name})
-        check_wheel_paths(opened, wheel.name, target, claims)
-        return _install(wheel, opened, target, transaction, compile_bytecode)
+    writer = WheelWriter(target, transaction, compile_bytecode=compile_bytecode)
+    try:
+        with _opened(wheel.path, source) as opened:
+            if claims is None:
+                claims = claims_of(target, target.installed().values(), {wheel.name})
+            check_wheel_paths(opened, wheel.name, target, claims)
+            writer.write(wheel, opened)
+        [installed] = writer.finish()
+    finally:
+        writer.abort()  # a no-op once finished; else it must stop before any rollback
+    return installed
+
+
+class WheelWriter:
+    """Wheels written one after another into one transaction, their modules compiled as they
+    are written (one pool of the target's compilers for the whole installation), then each
+    wheel's RECORD written, listing its ``.pyc`` files.
+
+    ``abort`` must run (in a ``finally``) before any rollback: it stops compilers still running."""
+
+    def __init__(
+        self, target: Target, transaction: Transaction, *, compile_bytecode: bool = True
+    ) -> None:
+        def check() -> None:
+            check_interpreter(target)
+
+        self._target, self._transaction = target, transaction
+        self._compiler = compiler_for(target.executable, check) if compile_bytecode else None
+        self._written: list[tuple[WheelToInstall, RecordingDestination, Path, tuple[str, ...]]]
+        self._written = []
+
+    def write(self, wheel: WheelToInstall, source: VerifiedWheel) -> None:
+        """Write every file of ``source`` (its paths already checked against the claims)."""
+        destination = RecordingDestination(
+            scheme_dict=scheme_for(self._target, wheel.name),
+            interpreter=self._target.executable,
+            script_kind="posix" if os.name != "nt" else "win-amd64",
+            transaction=self._transaction,
+            compiler=self._compiler,
+            cache_tag=self._target.cache_tag,
+        )
+        install(source, destination, _extra_metadata(wheel))
+        root = "Root-Is-Purelib: true" in source.read_dist_info("WHEEL")
+        dist_info = Path(destination.scheme_dict["purelib" if root else "platlib"])
+        self._written.append(
+            (wheel, destination, dist_info / source.dist_info_dir, tuple(source.skipped))
+        )
+
+    def finish(self) -> list[InstalledFiles]:
+        """Wait for every module written to be compiled (into the compiler's private folder),
+        copy the ``.pyc`` files in and write each wheel's RECORD."""
+        jobs = self._compiler.wait() if self._compiler else []
+        for _wheel, destination, _info, _skipped in self._written:
+            destination.finish(jobs)
+        return [self._installed(*written) for written in self._written]
+
+    def abort(self) -> None:
+        """Stop compilers still running and remove their private folder (a no-op twice)."""
+        if self._compiler is not None:
+            self._compiler.close()
+
+    def _installed(
+        self,
+        wheel: WheelToInstall,
+        destination: RecordingDestination,
+        dist_info: Path,
+        skipped: tuple[str, ...],
+    ) -> InstalledFiles:
+        return InstalledFiles(
+            name=wheel.name,
+            version=wheel.version,
+            dist_info=dist_info,
+            files=tuple(destination.files),
+            pth_files=tuple(_pth_files(destination.files, self._target)),
+            skipped=skipped,
+            bytecode_files=destination.bytecode_files,
+        )
 
 
 @contextlib.contextmanager
@@ -190,42 +281,6 @@ def _opened(path: Path, source: VerifiedWheel | None) -> Iterator[VerifiedWheel]
     else:
         with open_wheel(path) as opened:
             yield opened
-
-
-def _install(
-    wheel: WheelToInstall,
-    source: VerifiedWheel,
-    target: Target,
-    transaction: Transaction,
-    compile_bytecode: bool,
-) -> InstalledFiles:
-    def check() -> None:
-        check_interpreter(target)
-
-    compiler = compiler_for(target.executable, check) if compile_bytecode else None
-    destination = RecordingDestination(
-        scheme_dict=scheme_for(target, wheel.name),
-        interpreter=target.executable,
-        script_kind="posix" if os.name != "nt" else "win-amd64",
-        transaction=transaction,
-        compiler=compiler,
-        cache_tag=target.cache_tag,
-    )
-    try:
-        install(source, destination, _extra_metadata(wheel))
-    finally:
-        if compiler is not None:
-            compiler.abort()  # a no-op once finished; else it must stop before any rollback
-    root = "Root-Is-Purelib: true" in source.read_dist_info("WHEEL")
-    dist_info = Path(destination.scheme_dict["purelib" if root else "platlib"])
-    return InstalledFiles(
-        name=wheel.name,
-        version=wheel.version,
-        dist_info=dist_info / source.dist_info_dir,
-        files=tuple(destination.files),
-        pth_files=tuple(_pth_files(destination.files, target)),
-        skipped=tuple(source.skipped),
-    )
 
 
 def _pth_files(files: Iterable[Path], target: Target) -> list[Path]:

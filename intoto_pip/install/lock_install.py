@@ -86,7 +86,7 @@ def _finish(
         check_compatible(candidate.meta, candidate.fetched.filename, target)
     if options.dry_run:
         return outcome
-    installed = install_all(outcome)
+    installed = install_all(outcome, compile_bytecode=options.compile_bytecode)
     record_first_seen(installed, options)
     return installed
 

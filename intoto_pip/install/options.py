@@ -23,6 +23,7 @@ class InstallOptions:
     target_dir: Path | None = None
     prefix: Path | None = None
     dry_run: bool = False
+    compile_bytecode: bool = True  # False: --no-compile, no .pyc written (as pip)
     layout_keys: tuple[VerificationKey, ...] = ()
     policy: Policy = field(default_factory=Policy)
     inspection_timeout: float = 60.0

@@ -81,7 +81,7 @@ def run_install(options: InstallOptions) -> InstallOutcome:
         if options.dry_run:
             return outcome
         options.announce(f"installing {_count(outcome.candidates, 'distribution')}")
-        installed = install_all(outcome)
+        installed = install_all(outcome, compile_bytecode=options.compile_bytecode)
         _record_publishers(installed, options)
         return installed
     finally:

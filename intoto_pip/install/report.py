@@ -75,6 +75,8 @@ def build_report(outcome: InstallOutcome) -> dict[str, Any]:
             "scheme": dict(target.scheme),
         },
         "dry_run": outcome.dry_run,
+        "compile_bytecode": outcome.compile_bytecode,
+        "bytecode_written": outcome.bytecode_written,
         "installed": bool(installed),
         "used_pip": outcome.used_pip,
         "pip_settings": _pip_settings(outcome.pip_settings),

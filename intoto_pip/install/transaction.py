@@ -15,12 +15,14 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import BinaryIO
 
 from intoto_pip.errors import InstallError
 
@@ -38,6 +40,9 @@ class Transaction:
     moved: list[tuple[Path, Path]] = field(default_factory=list)
     removed_dirs: list[tuple[Path, int]] = field(default_factory=list)
     _backup: Path | None = None
+    # Folders seen or made: a wheel writes hundreds of files into a few folders, each looked
+    # up once (a folder this transaction removes is forgotten).
+    _folders: set[str] = field(default_factory=set)
 
     @property
     def backup_root(self) -> Path:
@@ -50,6 +55,8 @@ class Transaction:
 
     def make_parents(self, path: Path) -> None:
         """Create ``path``'s missing parent folders, remembering each one (before making it)."""
+        if os.path.dirname(path) in self._folders:
+            return
         missing = []
         parent = path.parent
         while not parent.exists():
@@ -58,14 +65,27 @@ class Transaction:
         for folder in reversed(missing):
             self.created_dirs.append(folder)
             folder.mkdir()
+        self._folders.add(str(path.parent))
 
     def prepare_write(self, path: Path) -> None:
-        """Make room for a new file: parents created, anything in the way moved aside."""
-        self.make_parents(path)
-        if path.is_symlink() or path.exists():
-            if path.is_dir() and not path.is_symlink():
-                raise InstallError(f"{path}: a folder is in the way of a file to install")
-            self.move_aside(path)
+        """Make room for a new file: parents created, anything in the way moved aside.
+
+        One ``lstat`` of ``path`` (and one look at a folder not seen yet)."""
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            self.make_parents(path)
+            return
+        except NotADirectoryError:
+            return  # a file where a folder must go: creating the file fails, and is undone
+        if stat.S_ISDIR(mode):
+            raise InstallError(f"{path}: a folder is in the way of a file to install")
+        self.move_aside(path)
+
+    def create(self, path: Path, mode: int = 0o666) -> BinaryIO:
+        """Open a new file at ``path`` for writing (made room for and journaled already):
+        created, never opened through a link someone left at its name since."""
+        return os.fdopen(os.open(path, _NEW_FILE, mode), "wb")
 
     def wrote(self, path: Path) -> None:
         """Journal ``path`` as ours: call it before the file is created (write-ahead)."""
@@ -75,8 +95,7 @@ class Transaction:
         """Write a new file at ``path`` (made room for, journaled before it exists)."""
         self.prepare_write(path)
         self.wrote(path)
-        fd = os.open(path, _NEW_FILE, mode)
-        with os.fdopen(fd, "wb") as out:
+        with self.create(path, mode) as out:
             out.write(data)
 
     def move_aside(self, path: Path) -> None:
@@ -91,6 +110,7 @@ class Transaction:
         except OSError:
             return False
         self.removed_dirs.append((folder, mode))
+        self._folders.discard(str(folder))
         try:
             folder.rmdir()
         except OSError:
@@ -129,6 +149,7 @@ class Transaction:
         self.created_dirs.clear()
         self.moved.clear()
         self.removed_dirs.clear()
+        self._folders.clear()
 
 
 @contextlib.contextmanager

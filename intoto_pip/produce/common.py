@@ -12,7 +12,7 @@ from intoto_pip.models.envelope import Envelope, dump_envelope, sign_payload
 from intoto_pip.models.fields import check_name
 from intoto_pip.models.link import Link
 from intoto_pip.models.statement import statement_from_link
-from intoto_pip.store import write_atomic
+from intoto_pip.store import write_metadata
 
 
 def check_step_name(name: str) -> None:
@@ -69,5 +69,5 @@ def sign_and_write(
     if attestation:
         payload, dsse = as_attestation(payload), True
     envelope = sign_payload(payload, signers, dsse=dsse)
-    write_atomic(path, dump_envelope(envelope))
+    write_metadata(path, dump_envelope(envelope))
     return envelope

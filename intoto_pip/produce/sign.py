@@ -30,7 +30,7 @@ from intoto_pip.models.envelope import (
 )
 from intoto_pip.models.layout import Layout, format_expires
 from intoto_pip.models.link import Link
-from intoto_pip.store import link_filename, read_user_file, write_atomic
+from intoto_pip.store import link_filename, read_user_file, write_metadata
 
 MetadataKind = Literal["link", "layout"]
 
@@ -115,7 +115,7 @@ def sign_file(
     if output is None:
         step = str(envelope.payload["name"]) if kind == "link" else ""
         output = Path(link_filename(step, signers[0].public_key.keyid)) if kind == "link" else path
-    write_atomic(output, dump_envelope(envelope))
+    write_metadata(output, dump_envelope(envelope))
     return SignOutcome(path=output, warnings=warnings)
 
 

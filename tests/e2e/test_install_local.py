@@ -94,6 +94,7 @@ def test_verified_local_install_then_pip_uninstall(
     assert (info / "in-toto" / "root.layout").is_file()
     assert "demo_pkg/__pycache__/__init__.cpython" in (info / "RECORD").read_text()
     data = json.loads(report.read_text())
+    assert data["compile_bytecode"] is True and data["bytecode_written"] is True
     [entry] = data["distributions"]
     assert entry["verdict"] == "verified"
     assert entry["layout_keys"] == [project.owner.public.keyid]
@@ -105,6 +106,23 @@ def test_verified_local_install_then_pip_uninstall(
     assert "Version: 1.0" in run_pip(venv, "show", "demo-pkg").stdout
     assert run_pip(venv, "uninstall", "-y", "demo-pkg").returncode == 0
     assert diff(before, snapshot(venv.parent.parent)) == []
+
+
+def test_no_compile_writes_no_bytecode_and_the_report_says_so(
+    venv: Path, project: Project, tmp_path: Path
+) -> None:
+    """``--no-compile`` (as pip's): no .pyc in the target, none in RECORD; the report says so."""
+    wheel = _wheel(project, tmp_path / "dist", "1.0")
+    report = tmp_path / "report.json"
+    args = [*_install(venv, project, str(wheel)), "--no-compile", "--report", str(report)]
+    assert main(args) == 0
+    site = site_packages(venv)
+    assert list(site.glob("demo_pkg/**/*.pyc")) == []
+    assert ".pyc" not in (site / "demo_pkg-1.0.dist-info" / "RECORD").read_text()
+    data = json.loads(report.read_text())
+    assert data["compile_bytecode"] is False and data["bytecode_written"] is False
+    assert all(".pyc" not in path for path in data["distributions"][0]["installed_files"])
+    assert run_pip(venv, "uninstall", "-y", "demo-pkg").returncode == 0
 
 
 def test_tampered_wheel_is_refused_and_nothing_written(

@@ -116,11 +116,12 @@ def test_compiling_bytecode_runs_no_pth_file_of_the_wheel(tmp_path: Path) -> Non
     journal.rollback()
 
 
-def test_failure_midway_starts_no_compiler(
+def test_failure_midway_stops_the_compiler_before_the_rollback(
     tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Modules are compiled once every file is in place: an installation failing midway
-    starts no compiler, and its rollback leaves the target as it was."""
+    """Modules are handed to the compiler as they are written; an installation failing midway
+    stops it (before the rollback) and removes its private folder, and the rollback leaves
+    the target as it was."""
     from intoto_pip.install import bytecode, installer_step
 
     made: list[bytecode.BytecodeCompiler] = []
@@ -141,8 +142,10 @@ def test_failure_midway_starts_no_compiler(
     journal = Transaction()
     with pytest.raises(OSError):
         install_wheel(WheelToInstall(path=path, name="many", version="1.0"), target, journal)
-    assert len(made) == 1 and made[0]._jobs, "modules were collected for compiling"
-    assert made[0]._process is None
+    [compiler] = made
+    assert compiler._jobs and compiler._processes, "modules went to the compiler as written"
+    assert all(p.poll() is not None for p in compiler._processes), "stopped before rollback"
+    assert compiler._staging is None and not compiler._jobs[0].staged.parent.exists()
     assert journal.rollback() == []
     (root / "many" / "zz_blocked").unlink()
     (root / "many").rmdir()

@@ -60,3 +60,30 @@ def test_non_empty_folder_is_not_removed(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "f").write_text("x")
     assert not Transaction().remove_dir_if_empty(tmp_path / "d")
+
+
+def test_each_file_written_costs_one_lstat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per file, one look at its path; each folder looked at (or made) once, not per file."""
+    import os
+
+    calls: list[str] = []
+    real_lstat, real_stat = os.lstat, os.stat
+
+    def lstat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        calls.append("lstat")
+        return real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        calls.append("stat")
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    monkeypatch.setattr(os, "stat", stat)
+    journal = Transaction(backup_parent=tmp_path)
+    for i in range(40):
+        journal.write_new(tmp_path / "site" / "pkg" / f"m{i}.py", b"X = 1\n")
+    monkeypatch.undo()
+    assert calls.count("lstat") == 40
+    assert calls.count("stat") <= 3, "folders are looked at once, not per file"
+    journal.rollback()
+    assert not (tmp_path / "site").exists()

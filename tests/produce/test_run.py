@@ -146,3 +146,32 @@ def test_failure_while_signing_leaves_no_file(workdir: Path) -> None:
     with pytest.raises(KeyLoadError):
         run_step(RunOptions(step="s", materials=("src.txt",)), signer)
     assert set(workdir.iterdir()) == before
+
+
+def test_a_link_over_the_reading_cap_is_refused_before_it_is_written(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run and verify agree: a link run writes, the reader accepts; a link the reader would
+    refuse (over the cap) is not written at all, with a one-line InputError (exit 2)."""
+    from intoto_pip import store
+    from intoto_pip.models import strict_json
+
+    for folder, count in (("few", 10), ("many", 30)):
+        (workdir / folder).mkdir()
+        for i in range(count):
+            (workdir / folder / f"f{i:02d}.txt").write_text(str(i))
+    signer = write_key(workdir, "alice").signer()
+    options = RunOptions(step="build", products=("few",))
+    first = run_step(options, signer)
+    cap = first.link_path.stat().st_size + 100
+    first.link_path.unlink()
+    monkeypatch.setattr(store, "MAX_METADATA_BYTES", cap)
+    monkeypatch.setattr(strict_json, "MAX_BYTES", cap)
+    written = run_step(options, signer)
+    parse_envelope(store.read_metadata_bytes(written.link_path), what="link")  # reads back
+    written.link_path.unlink()
+    with pytest.raises(store.MetadataTooLarge) as refused:
+        run_step(RunOptions(step="build", products=("many",)), signer)
+    assert isinstance(refused.value, InputError) and refused.value.size > cap
+    assert "cap that verify reads" in str(refused.value) and "\n" not in str(refused.value)
+    assert not list(workdir.glob("*.link")) and not list(workdir.glob(".*.tmp"))
