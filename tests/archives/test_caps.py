@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from intoto_pip.archives import _zip
 from intoto_pip.archives.limits import DEFAULT_LIMITS, MIB, ArchiveLimits
 from intoto_pip.archives.reader import SafeArchive
 from intoto_pip.archives.sandbox import make_sandbox
@@ -173,19 +174,25 @@ def many_members(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_hundred_thousand_members_are_admitted_quickly(many_members: Path) -> None:
-    started = time.monotonic()
+def test_hundred_thousand_members_are_admitted(many_members: Path) -> None:
+    # How fast is a benchmark's question (benchmarks/, pair 4); here: admitted and hashed whole.
     with SafeArchive.open(many_members) as archive:
         assert len(archive.members) == 100_000
         assert archive.members[-1].name == "pkg/m99/99999.py"
         hashes = archive.sha256_of_members()
     assert len(hashes) == 100_000
     assert set(hashes.values()) == {hashlib.sha256(b"").hexdigest()}
-    assert time.monotonic() - started < 10.0
 
 
-def test_hundred_thousand_members_over_a_lower_cap_are_refused_fast(many_members: Path) -> None:
-    started = time.monotonic()
+def test_hundred_thousand_members_over_a_lower_cap_are_refused_before_any_is_parsed(
+    many_members: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count in the end record is enough: no directory entry is parsed (a bomb of entries
+    costs nothing). Checked by making entry parsing fail, not by a clock."""
+
+    def never(*args: object) -> object:
+        raise AssertionError("a directory entry was parsed before the member cap was checked")
+
+    monkeypatch.setattr(_zip, "_central_entry", never)
     with pytest.raises(ArchiveError, match="has 100000 members, over the cap of 99999"):
         SafeArchive.open(many_members, limits=ArchiveLimits(max_members=99_999))
-    assert time.monotonic() - started < 1.0
