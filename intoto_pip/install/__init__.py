@@ -1,1 +1,3 @@
-"""Verified installation: policy, resolution, fetching, the target, the transaction."""
+"""Verified installation: resolution (pip, isolated), fetching, locks (PEP 751), the target,
+installing through the verified reader (``wheel_source``) with path ownership, bytecode and the
+transaction, and ``check`` of what is installed. The trust policy lives in ``verify.policy``."""
