@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.gpg.generate import DATA
+from fixtures.gpg.generate import DATA, gnupg_home, gpg
 from intoto_pip.crypto.gpg_keys import GpgKey
 from intoto_pip.models.envelope import Envelope, parse_envelope
+
+# A fresh GNUPGHOME whose agent is stopped afterwards: the generator's, one for both.
+keyring = gnupg_home
 
 # After every fixture key was made (2020) and before any unexpired one could lapse.
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,26 +58,6 @@ def link(name: str) -> Envelope:
 def link_document(name: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((DATA / f"{name}.link").read_text())
     return value
-
-
-def gpg(home: Path, *args: str, data: bytes = b"") -> bytes:
-    command = ["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback"]
-    done = subprocess.run(
-        [*command, "--passphrase", "", *args], input=data, capture_output=True, check=True
-    )
-    return done.stdout
-
-
-@contextmanager
-def keyring() -> Iterator[Path]:
-    """An empty GNUPGHOME; its gpg-agent is stopped afterwards."""
-    home = Path(tempfile.mkdtemp(prefix="gpgtest"))
-    home.chmod(0o700)
-    try:
-        yield home
-    finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def new_key(home: Path, name: str, algorithm: str, usage: str = "sign") -> str:
