@@ -30,12 +30,14 @@ PAIRS: dict[str, Builder] = {
     "1-large": pairs.record_large,
     "2": pairs.verify_folder,
     "3": install_pairs.install_wheel,
+    "3-venv": partial(realset.real_set_pair, key="3-venv"),
     "4": install_pairs.verify_install_set,
     "5": pairs.startup,
     "6": check_pair.check_environment,
     "7-pip": partial(realset.real_set_pair, key="7-pip"),
     "7-uv": partial(realset.real_set_pair, key="7-uv"),
     "7-no-compile": partial(realset.real_set_pair, key="7-no-compile"),
+    "7-unverified": partial(realset.real_set_pair, key="7-unverified"),
 }
 SCALED: dict[str, Callable[[Context, int], Case]] = {
     "1-small": pairs.record_small,
@@ -50,8 +52,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         type=_pair_list,
         default=list(PAIRS),
         help=(
-            "comma-separated pairs: 1 (= 1-small,1-large), 1-small, 1-large, 2-6, "
-            "7 (= 7-pip,7-uv,7-no-compile)"
+            "comma-separated pairs: 1 (= 1-small,1-large), 1-small, 1-large, 2, "
+            "3 (= 3,3-venv), 3-venv, 4-6, 7 (= 7-pip,7-uv,7-no-compile,7-unverified)"
         ),
     )
     parser.add_argument("--repeat", type=int, help="measured rounds per pair (default 5; 2 quick)")

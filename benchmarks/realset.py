@@ -14,7 +14,12 @@ caches: pip ``--no-cache-dir``, uv ``--no-cache``, intoto-pip (whose resolver is
 
 (7-pip) verified ``intoto-pip install`` vs ``pip install`` (both compile bytecode);
 (7-uv) the same vs ``uv pip install --compile-bytecode``;
-(7-no-compile) ``intoto-pip install --no-compile`` vs ``uv pip install`` (no bytecode either).
+(7-no-compile) ``intoto-pip install --no-compile`` vs ``uv pip install`` (no bytecode either);
+(7-unverified) verified vs ``intoto-pip install --allow-unverified :all:`` with no key (each
+    wheel still checked whole): what verification itself costs;
+(3-venv) one of the set's wheels, pygments (351 files), installed from its local file into a
+    fresh venv with ``--python``: verified ``intoto-pip install`` vs ``pip install``, both
+    ``--no-deps --no-index``.
 """
 
 from __future__ import annotations
@@ -141,10 +146,37 @@ def real_set(context: Context) -> list[Case]:
             ours.side("--no-compile"),
             (*uv_install, *REQUESTED),
         ),
+        _case(
+            context,
+            work,
+            "7-unverified",
+            f"7-unverified. install {count}: verified vs --allow-unverified :all: (no key)",
+            ours.side(),
+            ours.side("--allow-unverified", ":all:", keyed=False),
+        ),
+        _local_case(context, work, ours, signed),
     ]
 
 
-TARGETS = {"7-pip": 0.65, "7-uv": 1.1, "7-no-compile": 1.3}
+TARGETS = {"7-pip": 0.65, "7-uv": 1.1, "7-no-compile": 1.3, "7-unverified": 1.05, "3-venv": 0.8}
+LOCAL = "pygments"  # 351 files: the local pair's wheel
+
+
+def _local_case(context: Context, work: Path, ours: _Ours, signed: Path) -> Case:
+    """One local wheel of the set into a fresh venv with ``--python``, no index."""
+    [wheel] = [w for w in sorted(signed.glob("*.whl")) if w.name.lower().startswith(LOCAL + "-")]
+    local = ("--no-deps", "--no-index", str(wheel))
+    pip = (
+        context.envs.pip_bin("pip"),
+        "--python",
+        "{venv}",
+        "install",
+        "--disable-pip-version-check",
+        "--no-cache-dir",
+        *local,
+    )
+    title = f"3-venv. install one local wheel ({wheel.name}) into a venv (--python) vs pip"
+    return _case(context, work, "3-venv", title, ours.side(what=local), pip)
 
 
 class _Ours:
@@ -153,9 +185,12 @@ class _Ours:
     def __init__(self, context: Context, work: Path, url: str, owner_pub: Path) -> None:
         self._context, self._work, self._url, self._owner_pub = context, work, url, owner_pub
 
-    def side(self, *extra: str) -> Callable[[Path], Side]:
+    def side(
+        self, *extra: str, keyed: bool = True, what: Sequence[str] = REQUESTED
+    ) -> Callable[[Path], Side]:
         context, url = self._context, self._url
-        cache = self._work / "cache-ours"
+        cache = self._work / f"cache-ours-{len(extra)}-{keyed}"
+        key = ("--layout-key", str(self._owner_pub)) if keyed else ()
 
         def make(venv: Path) -> Side:
             argv = (
@@ -167,9 +202,8 @@ class _Ours:
                 "--index-url",
                 url,
                 *extra,
-                *REQUESTED,
-                "--layout-key",
-                str(self._owner_pub),
+                *what,
+                *key,
             )
             env = dict(context.envs.process_env, XDG_CACHE_HOME=str(cache))
             call = Invocation(argv=argv, cwd=self._work, env=env)
@@ -190,18 +224,10 @@ def _case(
     key: str,
     title: str,
     ours: Callable[[Path], Side],
-    baseline: Sequence[str],
+    baseline: Sequence[str] | Callable[[Path], Side],
 ) -> Case:
     venv_a, venv_b = work / f"venv-{key}-a", work / f"venv-{key}-b"
-    argv = tuple(a.replace("{venv}", str(venv_b / "bin" / "python")) for a in baseline)
-    label = "uv pip install" if Path(argv[0]).name == "uv" else "pip install"
-    if "--compile-bytecode" in argv:
-        label += " --compile-bytecode"
-    b = Side(
-        label=label,
-        invocations=(invocation(context, argv, work),),
-        reset=lambda: _fresh_venv(venv_b),
-    )
+    b = baseline(venv_b) if callable(baseline) else _baseline(context, work, venv_b, baseline)
     return Case(
         key=key,
         title=title,
@@ -209,6 +235,18 @@ def _case(
         a=ours(venv_a),
         b=b,
         after=lambda: (f"Installed: A {_count(venv_a)}, B {_count(venv_b)}.",),
+    )
+
+
+def _baseline(context: Context, work: Path, venv: Path, baseline: Sequence[str]) -> Side:
+    argv = tuple(a.replace("{venv}", str(venv / "bin" / "python")) for a in baseline)
+    label = "uv pip install" if Path(argv[0]).name == "uv" else "pip install"
+    if "--compile-bytecode" in argv:
+        label += " --compile-bytecode"
+    return Side(
+        label=label,
+        invocations=(invocation(context, argv, work),),
+        reset=lambda: _fresh_venv(venv),
     )
 
 
@@ -259,6 +297,7 @@ def _signed(context: Context, root: Path, wheels: list[Path]) -> Path:
     files = root / "index" / "files"
     stamp = root / "index" / ".complete"
     if stamp.exists():
+        _write_simple(files.parent)  # cheap: the pages as this version of the benchmark makes them
         return files
     keys = fresh_dir(root / "keys")
     ours = context.envs.ours_bin("intoto-pip")
@@ -289,22 +328,34 @@ def _signed(context: Context, root: Path, wheels: list[Path]) -> Path:
 
 
 def _write_simple(root: Path) -> None:
-    """``simple/<name>/index.html`` (PEP 503) for every wheel in ``root/files``."""
-    by_project: dict[str, list[Path]] = {}
+    """``simple/<name>/index.html`` (PEP 503) for every wheel in ``root/files``, each with its
+    METADATA beside it as PyPI serves it (PEP 658/714: ``<wheel>.metadata``, announced with
+    ``data-core-metadata``), so resolvers that use it need not download the wheel."""
+    by_project: dict[str, list[str]] = {}
     for wheel in sorted((root / "files").glob("*.whl")):
         project = wheel.name.split("-")[0].replace("_", "-").lower()
-        by_project.setdefault(project, []).append(wheel)
-    simple = fresh_dir(root / "simple")
-    for project, wheels in by_project.items():
-        links = "".join(
-            f'<a href="../../files/{html.escape(w.name)}#sha256='
-            f'{hashlib.sha256(w.read_bytes()).hexdigest()}">{html.escape(w.name)}</a>\n'
-            for w in wheels
+        metadata = _metadata_of(wheel)
+        wheel.with_name(wheel.name + ".metadata").write_bytes(metadata)
+        core = f"sha256={hashlib.sha256(metadata).hexdigest()}"
+        by_project.setdefault(project, []).append(
+            f'<a href="../../files/{html.escape(wheel.name)}#sha256='
+            f'{hashlib.sha256(wheel.read_bytes()).hexdigest()}" data-core-metadata="{core}" '
+            f'data-dist-info-metadata="{core}">{html.escape(wheel.name)}</a>\n'
         )
+    simple = fresh_dir(root / "simple")
+    for project, links in by_project.items():
         (simple / project).mkdir()
         (simple / project / "index.html").write_text(
-            f"<!DOCTYPE html><html><body>\n{links}</body></html>\n", encoding="utf-8"
+            f"<!DOCTYPE html><html><body>\n{''.join(links)}</body></html>\n", encoding="utf-8"
         )
+
+
+def _metadata_of(wheel: Path) -> bytes:
+    with zipfile.ZipFile(wheel) as archive:
+        [name] = [
+            n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+        ]
+        return archive.read(name)
 
 
 def _serve(context: Context, root: Path) -> str:

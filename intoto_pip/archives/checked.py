@@ -7,7 +7,7 @@ and the final product's members (DESIGN §5).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +74,11 @@ class CheckedArchive:
 
 
 @contextmanager
-def open_checked(path: Path) -> Iterator[CheckedArchive]:
-    with SafeArchive.open(path) as archive:
+def open_checked(
+    path: Path, *, known_sha256: Mapping[str, str] | None = None
+) -> Iterator[CheckedArchive]:
+    """``path`` opened and checked whole (``known_sha256``: see ``SafeArchive.open``)."""
+    with SafeArchive.open(path, known_sha256=known_sha256) as archive:
         if archive.kind == "wheel":
             info: WheelInfo | SdistInfo = check_wheel(archive, path.name)
         else:

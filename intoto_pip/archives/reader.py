@@ -42,7 +42,7 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Literal, Self
@@ -157,11 +157,20 @@ class SafeArchive:
         self._hashes: dict[str, str] = dict(reader.hashes)
 
     @classmethod
-    def open(cls, path: Path, *, limits: ArchiveLimits = DEFAULT_LIMITS) -> SafeArchive:
+    def open(
+        cls,
+        path: Path,
+        *,
+        limits: ArchiveLimits = DEFAULT_LIMITS,
+        known_sha256: Mapping[str, str] | None = None,
+    ) -> SafeArchive:
         """Open ``path`` and check its whole listing; ArchiveError on any problem.
 
         The kind comes from the file name: ``.whl`` is a wheel, ``.tar.gz`` or ``.zip`` an
         sdist. A .tar.gz is read through once here (its members are hashed on the way).
+        ``known_sha256``: the members' hashes as an earlier reading of the same file found
+        them (verification, in another process); every member read is checked against them,
+        as against the hashes of a first read, and hashing all members costs nothing.
         """
         kind, fmt = _kind_of(path.name)
         file, size = _open_regular(path)
@@ -171,7 +180,12 @@ class SafeArchive:
         except BaseException:
             file.close()
             raise
-        return cls(path=path, kind=kind, file=file, reader=reader, limits=limits)
+        archive = cls(path=path, kind=kind, file=file, reader=reader, limits=limits)
+        for name, digest in (known_sha256 or {}).items():
+            if name in archive._by_name and archive._hashes.setdefault(name, digest) != digest:
+                archive.close()
+                raise _member_error(path.name, name, "changed since it was verified")
+        return archive
 
     def __enter__(self) -> Self:
         return self

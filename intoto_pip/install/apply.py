@@ -50,7 +50,10 @@ def _install_locked(outcome: InstallOutcome, compile_bytecode: bool) -> InstallO
     replaced = [existing[c.meta.name] for c in order if c.meta.name in existing]
     with contextlib.ExitStack() as stack:
         # Each wheel opened once, through the reader that verified it, for checking and writing.
-        sources = [stack.enter_context(open_wheel(c.fetched.path)) for c in order]
+        sources = [
+            stack.enter_context(open_wheel(c.fetched.path, verified_sha256=c.verdict.member_sha256))
+            for c in order
+        ]
         claims = _claims(target, existing, order, sources)
         installed = _write_all(target, order, sources, replaced, claims, compile_bytecode)
     return replace(

@@ -1,18 +1,21 @@
-"""Compiling the installed modules to bytecode, with the target's interpreter, into a private
-folder: the transaction then copies each ``.pyc`` into the target.
+"""Compiling the installed modules to bytecode, with the target's interpreter, in parallel.
 
-The compiler never writes into the target itself. ``py_compile`` writes a ``.pyc`` through a
-temporary ``NAME.pyc.<digits>`` file; an interruption (Ctrl-C reaches the compiler too) could
-leave that temporary behind, where no journal knows it. In the private folder (made by the
-compiler, removed by ``close``) such leftovers are simply removed with it, and the copy into
-the target is journaled before it starts.
+A pool of the target interpreter's processes, one per usable core, started once per
+installation with ``-I -B -S`` (no ``site``: no ``.pth`` file runs mid-installation) only after
+the interpreter was checked unchanged since it was probed. Each module is handed to a worker
+as soon as it is written, so compiling overlaps writing the rest, and the first worker starts
+with the first module. The running interpreter compiles this way too when it is the target:
+the other cores are free while this process writes.
 
-Another interpreter (the target, when it is not the one running intoto-pip) compiles in a pool
-of processes, one per usable core, started once per installation with ``-I -B -S`` (no
-``site``: no ``.pth`` file runs mid-installation) only after the interpreter was checked
-unchanged since it was probed. Each module is handed to a worker as soon as it is written, so
-compiling overlaps writing the rest; ``wait`` returns once every module is compiled. When the
-target is the running interpreter, it compiles in-process, as pip does.
+A worker writes each ``.pyc`` straight to its place in the target, where the transaction has
+made room for it and journaled it *before* the module was handed out: an interruption leaves
+at most a journaled file, which rollback removes, and never a temporary file nobody knows of
+(``py_compile`` would write ``NAME.pyc.<digits>`` first). The file is created with
+``O_EXCL | O_NOFOLLOW``, as every file the transaction writes, so a link or file placed there
+since is refused, not followed. The bytes are ``py_compile``'s (the format of PEP 552, built
+from the interpreter's public ``importlib.util`` parts): a timestamp ``.pyc`` of the module as
+written, or a checked-hash one when ``SOURCE_DATE_EPOCH`` is set, as ``py_compile`` does. The
+worker reports each file's sha256 and size for RECORD, so nothing is read back.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,78 +36,91 @@ from intoto_pip.errors import InstallError
 COMPILE_TIMEOUT = 600.0
 MIN_SHARE = 16  # modules handed out per worker before another worker is started
 
-# One JSON [source, staged] pair a line; a module that does not compile gets no .pyc (as pip).
-# (Run by another interpreter: what it writes must be valid for old Pythons too.)
+# One JSON [number, source, cache] a line in; one JSON line out per module:
+# ["ok", number, sha256, size], ["skip", number] (it does not compile: no .pyc, as pip), or
+# ["error", number, message] (the .pyc could not be created). Run by the target interpreter:
+# what it says must be valid for old Pythons too.
 _COMPILE = r"""
-import json, py_compile, sys
+import hashlib, json, marshal, os, sys
+from importlib.util import MAGIC_NUMBER, source_hash
+hash_based = bool(os.environ.get("SOURCE_DATE_EPOCH"))
+create = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+def u32(n):
+    return (int(n) & 0xFFFFFFFF).to_bytes(4, "little")
+def pyc(source):
+    with open(source, "rb") as f:
+        data = f.read()
+        st = os.fstat(f.fileno())
+    code = compile(data, source, "exec", dont_inherit=True, optimize=0)
+    if hash_based:
+        head = MAGIC_NUMBER + u32(3) + source_hash(data)
+    else:
+        head = MAGIC_NUMBER + u32(0) + u32(st.st_mtime) + u32(st.st_size)
+    return head + marshal.dumps(code), (st.st_mode | 0o200) & 0o666
 for line in sys.stdin:
-    source, staged = json.loads(line)
+    number, source, cache = json.loads(line)
     try:
-        py_compile.compile(source, cfile=staged, dfile=source, doraise=True)
+        data, mode = pyc(source)
     except Exception:
-        pass
+        reply = ["skip", number]
+    else:
+        try:
+            with os.fdopen(os.open(cache, create, mode), "wb") as out:
+                out.write(data)
+            reply = ["ok", number, hashlib.sha256(data).hexdigest(), len(data)]
+        except OSError as exc:
+            reply = ["error", number, "%s: %s" % (cache, exc.strerror or exc)]
+    sys.stdout.write(json.dumps(reply) + "\n")
+sys.stdout.flush()
 """
 
 
 @dataclass(frozen=True)
-class Job:
-    """A module installed at ``source``, its bytecode's place in the target, and in staging."""
+class Compiled:
+    """A module's bytecode, written at ``cache``: its sha256 (hex) and size, for RECORD."""
 
-    source: Path
     cache: Path
-    staged: Path
+    sha256: str
+    size: int
 
 
-class _Jobs:
-    """Modules queued in order, each with its private ``.pyc`` name in the staging folder."""
-
-    def __init__(self) -> None:
-        self._jobs: list[Job] = []
-        self._staging: Path | None = None
-
-    def _queue(self, source: Path, cache: Path) -> Job:
-        if self._staging is None:
-            self._staging = Path(tempfile.mkdtemp(prefix="intoto-pip-bytecode-"))
-        job = Job(source, cache, self._staging / f"{len(self._jobs)}.pyc")
-        self._jobs.append(job)
-        return job
-
-    def _remove_staging(self) -> None:
-        if self._staging is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
-            self._staging = None
-
-
-class BytecodeCompiler(_Jobs):
-    """Another interpreter (the target) compiling the modules: a pool of processes, one per
-    usable core, started once for the whole installation and given every module of every wheel
-    as it is written (to the worker with the fewest bytes to compile).
+class BytecodeCompiler:
+    """The target interpreter compiling the modules: a pool of processes, one per usable core,
+    started once for the whole installation and given every module of every wheel as it is
+    written (to the worker with the fewest bytes to compile).
 
     ``check`` runs just before the first worker is started (it raises when the interpreter
-    changed since it was probed). ``close`` stops workers still running and removes the
-    private folder: call it in a ``finally``, before any rollback."""
+    changed since it was probed). ``close`` stops workers still running: call it in a
+    ``finally``, before any rollback."""
 
     def __init__(
         self, python: str, check: Callable[[], None] | None = None, workers: int | None = None
     ) -> None:
-        super().__init__()
         self._python, self._check = python, check
         self._workers = workers or usable_cores()
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._readers: list[threading.Thread] = []
         self._loads: list[int] = []
+        self._caches: list[Path] = []
+        self._replies: dict[int, list[object]] = {}
 
     def submit(self, source: Path, cache: Path, size: int = 0) -> int:
-        """Hand a written module to a worker; its number is its place in ``wait``'s list."""
-        job = self._queue(source, cache)
+        """Hand a written module to a worker, which creates ``cache`` (made room for and
+        journaled by the caller); its number is its place in ``wait``'s list."""
+        number = len(self._caches)
+        self._caches.append(cache)
         stdin = self._stdin(self._worker_for(size))
         try:
-            stdin.write(json.dumps([str(job.source), str(job.staged)]).encode() + b"\n")
+            stdin.write(json.dumps([number, str(source), str(cache)]).encode() + b"\n")
         except OSError as exc:
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-        return len(self._jobs) - 1
+        return number
 
-    def wait(self) -> list[Job]:
-        """Every module handed out, compiled (or not: no .pyc for what does not compile)."""
+    def wait(self) -> list[Compiled | None]:
+        """Each module handed out, in order: its ``.pyc``, or None where it does not compile.
+
+        InstallError when a worker failed: a ``.pyc`` could not be created, or a worker ended
+        before it answered for every module it was given."""
         deadline = time.monotonic() + COMPILE_TIMEOUT
         for process in self._processes:
             with contextlib.suppress(OSError):
@@ -116,7 +131,9 @@ class BytecodeCompiler(_Jobs):
         except subprocess.TimeoutExpired as exc:
             self.close()
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
-        return list(self._jobs)
+        for reader in self._readers:
+            reader.join()
+        return [self._compiled(number, cache) for number, cache in enumerate(self._caches)]
 
     def close(self) -> None:
         for process in self._processes:
@@ -125,10 +142,25 @@ class BytecodeCompiler(_Jobs):
                 process.wait()
             with contextlib.suppress(OSError):
                 self._stdin(process).close()
-        self._remove_staging()
+        for reader in self._readers:
+            reader.join(timeout=5)
+
+    def _compiled(self, number: int, cache: Path) -> Compiled | None:
+        reply = self._replies.get(number)
+        if reply is None:
+            codes = [process.returncode for process in self._processes]
+            raise InstallError(
+                f"compiling bytecode with {self._python} failed: a compiler ended (exit "
+                f"{', '.join(map(str, codes))}) before it compiled {cache.name}"
+            )
+        if reply[0] == "skip":
+            return None
+        if reply[0] == "ok" and len(reply) == 4:
+            return Compiled(cache=cache, sha256=str(reply[2]), size=int(str(reply[3])))
+        raise InstallError(f"compiling bytecode with {self._python} failed: {reply[-1]}")
 
     def _worker_for(self, size: int) -> int:
-        wanted = min(self._workers, 1 + len(self._jobs) // MIN_SHARE)
+        wanted = min(self._workers, 1 + len(self._caches) // MIN_SHARE)
         if len(self._processes) < wanted:
             self._start()
         least = min(range(len(self._loads)), key=self._loads.__getitem__)
@@ -147,14 +179,29 @@ class BytecodeCompiler(_Jobs):
             process = subprocess.Popen(
                 [self._python, "-I", "-B", "-S", "-c", _COMPILE],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 bufsize=0,  # each module reaches its worker when it is handed out
             )
         except OSError as exc:
             raise InstallError(f"compiling bytecode with {self._python} failed: {exc}") from exc
+        # Read its answers as they come: a worker blocked on a full pipe would stop compiling.
+        reader = threading.Thread(target=self._read_replies, args=(process,), daemon=True)
+        reader.start()
         self._processes.append(process)
+        self._readers.append(reader)
         self._loads.append(0)
+
+    def _read_replies(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None  # started with stdout=PIPE
+        with process.stdout:
+            for line in process.stdout:
+                try:
+                    reply = json.loads(line)
+                    number = int(reply[1])
+                except (ValueError, TypeError, IndexError):
+                    continue  # not an answer: the module stays unanswered, failing the install
+                self._replies[number] = reply
 
 
 def usable_cores() -> int:
@@ -164,38 +211,6 @@ def usable_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class InProcessCompiler(_Jobs):
-    """The running interpreter is the target: it compiles the modules itself, as pip does.
-
-    Only ``py_compile``: no module is imported, no ``site`` or ``.pth`` runs (as ``-S`` in a
-    separate process). ``optimize=0``: the .pyc name carries no ``opt-`` tag, so its content
-    must not depend on the ``-O`` this process may run with."""
-
-    def submit(self, source: Path, cache: Path, size: int = 0) -> int:
-        self._queue(source, cache)
-        return len(self._jobs) - 1
-
-    def wait(self) -> list[Job]:
-        import py_compile
-
-        for job in self._jobs:
-            source, staged = str(job.source), str(job.staged)
-            with contextlib.suppress(Exception):  # no .pyc for what does not compile (as pip)
-                py_compile.compile(source, cfile=staged, dfile=source, doraise=True, optimize=0)
-        return list(self._jobs)
-
-    def close(self) -> None:
-        """Nothing runs in the background; the private folder is removed."""
-        self._remove_staging()
-
-
-Compiler = BytecodeCompiler | InProcessCompiler
-
-
-def compiler_for(python: str, check: Callable[[], None] | None = None) -> Compiler:
-    """In-process for the running interpreter, else the target interpreter (``check``ed)."""
-    from intoto_pip.install.target import is_this_interpreter
-
-    if is_this_interpreter(Path(python)):
-        return InProcessCompiler()
+def compiler_for(python: str, check: Callable[[], None] | None = None) -> BytecodeCompiler:
+    """The target interpreter's pool (``check``ed before it starts)."""
     return BytecodeCompiler(python, check)

@@ -181,10 +181,18 @@ def _checked_only(fetched: FetchedFile, meta: WheelMeta) -> ArchiveVerdict:
     try:
         with open_checked(fetched.path) as checked:
             unchecked = any(name.startswith(checked.embedded_prefix) for name in checked.names())
+            wheel = checked.archive.kind == "wheel"
+            members = checked.archive.sha256_of_members() if wheel else {}
     except VerificationError as exc:
         return replace(verdict, reason=str(exc))
     reason = ALLOWED_REASON + (f" ({UNCHECKED_METADATA})" if unchecked else "")
-    return replace(verdict, reason=reason, checked_whole=True, unchecked_evidence=unchecked)
+    return replace(
+        verdict,
+        reason=reason,
+        checked_whole=True,
+        unchecked_evidence=unchecked,
+        member_sha256=members,
+    )
 
 
 def wheel_pending(fetched: FetchedFile, *, requested: bool, direct: bool) -> Pending | Candidate:

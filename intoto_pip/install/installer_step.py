@@ -6,17 +6,16 @@ would write is checked against the interpreter and other distributions' files
 (``ownership``). The destination wraps ``installer``'s ``SchemeDictionaryDestination``: before
 each file is written, anything in the way is moved aside, missing folders are created and the
 file is journaled, all through the ``Transaction``, so a failure or an interruption anywhere
-can be undone. Bytecode is compiled by the *target* interpreter into a private folder
-(``bytecode``) as the files are written; once every wheel is in place (``WheelWriter``), each
-``.pyc`` is copied in through the transaction before its RECORD is written, so RECORD lists
-the ``.pyc`` files and ``pip uninstall`` removes them.
+can be undone. Bytecode is compiled by the *target* interpreter (``bytecode``) as the files
+are written, each ``.pyc`` into a place the transaction made room for and journaled first;
+once every wheel is in place and compiled (``WheelWriter``), each RECORD is written, listing
+the ``.pyc`` files, so ``pip uninstall`` removes them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,7 +29,7 @@ from installer.records import Hash, RecordEntry
 from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from intoto_pip.errors import InstallError
-from intoto_pip.install.bytecode import Compiler, Job, compiler_for
+from intoto_pip.install.bytecode import BytecodeCompiler, Compiled, compiler_for
 from intoto_pip.install.ownership import Claims, check_paths, claims_of, planned_paths
 from intoto_pip.install.target import InstalledDist, Target, interpreter_unchanged
 from intoto_pip.install.transaction import Transaction
@@ -72,7 +71,7 @@ class RecordingDestination(SchemeDictionaryDestination):
     every other wheel's) and then writes RECORD listing them."""
 
     transaction: Transaction = field(default_factory=Transaction)
-    compiler: Compiler | None = None
+    compiler: BytecodeCompiler | None = None
     cache_tag: str = ""
     files: list[Path] = field(default_factory=list)
     bytecode_files: int = 0
@@ -92,6 +91,9 @@ class RecordingDestination(SchemeDictionaryDestination):
         self.files.append(target)
         if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
             cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
+            # Room made and journaled before the compiler may create it.
+            self.transaction.prepare_write(cache)
+            self.transaction.wrote(cache)
             self._compiled.append((self.compiler.submit(target, cache, size), scheme, path))
         return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
 
@@ -115,35 +117,31 @@ class RecordingDestination(SchemeDictionaryDestination):
         else:
             self._record = (scheme, record_file_path, list(records))
 
-    def finish(self, jobs: Sequence[Job]) -> None:
-        """Copy in this wheel's compiled modules through the transaction, then write RECORD."""
+    def finish(self, compiled: Sequence[Compiled | None]) -> None:
+        """Write RECORD, listing this wheel's compiled modules (``compiled``: every module of
+        the installation, by the number the compiler gave it; None: it did not compile)."""
         if self._record is None:
             return
         scheme, record_file_path, record_list = self._record
-        for index, where, rel in self._compiled:
-            placed = self._place(jobs[index], where, rel)
-            if placed is not None:
-                record_list.append(placed)
+        for number, where, rel in self._compiled:
+            pyc = compiled[number]
+            if pyc is not None:  # else no .pyc, as pip
+                record_list.append((where, self._listed(pyc, rel)))
         self._record = None
         super().finalize_installation(scheme, record_file_path, record_list)
 
-    def _place(self, job: Job, scheme: Scheme, rel: str) -> tuple[Scheme, RecordEntry] | None:
-        try:
-            data = job.staged.read_bytes()
-        except FileNotFoundError:
-            return None  # the module did not compile: no .pyc (as pip)
-        self.transaction.write_new(job.cache, data)  # 0o666 less the umask, as its source
-        self.files.append(job.cache)
+    def _listed(self, pyc: Compiled, rel: str) -> RecordEntry:
+        self.files.append(pyc.cache)
         self.bytecode_files += 1
         folder = rel.rpartition("/")[0]
-        rel_cache = "/".join(p for p in (folder, "__pycache__", job.cache.name) if p)
-        return scheme, RecordEntry(rel_cache, Hash("sha256", _record_digest(data)), len(data))
+        rel_cache = "/".join(p for p in (folder, "__pycache__", pyc.cache.name) if p)
+        return RecordEntry(rel_cache, Hash("sha256", _record_digest(pyc.sha256)), pyc.size)
 
 
-def _record_digest(data: bytes) -> str:
+def _record_digest(sha256_hex: str) -> str:
     import base64
 
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(bytes.fromhex(sha256_hex)).decode().rstrip("=")
 
 
 def scheme_for(target: Target, name: str) -> dict[str, str]:
@@ -244,15 +242,15 @@ class WheelWriter:
         )
 
     def finish(self) -> list[InstalledFiles]:
-        """Wait for every module written to be compiled (into the compiler's private folder),
-        copy the ``.pyc`` files in and write each wheel's RECORD."""
-        jobs = self._compiler.wait() if self._compiler else []
+        """Wait for every module written to be compiled (each ``.pyc`` written in place by the
+        compiler), then write each wheel's RECORD, listing them."""
+        compiled = self._compiler.wait() if self._compiler else []
         for _wheel, destination, _info, _skipped in self._written:
-            destination.finish(jobs)
+            destination.finish(compiled)
         return [self._installed(*written) for written in self._written]
 
     def abort(self) -> None:
-        """Stop compilers still running and remove their private folder (a no-op twice)."""
+        """Stop compilers still running (a no-op twice)."""
         if self._compiler is not None:
             self._compiler.close()
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 import ast
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from intoto_pip.errors import InstallError
+from intoto_pip.install.pip_runner import pip_argv
 
 CONFIG_TIMEOUT = 120.0
 # pip's option (config key) -> how it is passed back: "value", "values" (space-separated,
@@ -117,23 +117,62 @@ def read_pip_settings(
     python: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> PipSettings:
     """Ask pip which settings its environment and files hold; sort them into taken/ignored."""
-    command = [sys.executable, "-I", "-m", "pip"]
-    if python is not None and Path(python) != Path(sys.executable):
-        command += ["--python", str(python)]  # its site config is the target's
-    try:
-        done = subprocess.run(
-            [*command, "config", "list"],
-            capture_output=True,
-            timeout=CONFIG_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            env=dict(os.environ if environ is None else environ),
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InstallError(f"cannot run pip to read its configuration: {exc}") from exc
-    if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-        raise InstallError(f"pip could not read its configuration: {last}")
-    return sort_settings(done.stdout.decode(errors="replace"))
+    return start_reading(python, environ).result()
+
+
+class PendingSettings:
+    """``pip config list`` running in the background: started early, it overlaps the probe of
+    the target and the verification of local archives. Call ``result`` (or ``close``)."""
+
+    def __init__(self, python: Path | None, environ: Mapping[str, str] | None) -> None:
+        command = pip_argv(python)  # in the target: its site configuration is the target's
+        try:
+            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [*command, "config", "list"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(os.environ if environ is None else environ),
+            )
+            self._failure = ""
+        except OSError as exc:
+            self._process, self._failure = None, str(exc)
+        self._settings: PipSettings | None = None
+        self._read = False
+
+    def result(self) -> PipSettings:
+        """The settings; InstallError when pip could not be run or failed."""
+        if self._settings is not None:
+            return self._settings
+        if self._process is None:
+            raise InstallError(f"cannot run pip to read its configuration: {self._failure}")
+        try:
+            out, err = self._process.communicate(timeout=CONFIG_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            self.close()
+            raise InstallError(f"cannot run pip to read its configuration: {exc}") from exc
+        self._read = True  # its pipes are closed
+        if self._process.returncode != 0:
+            last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+            raise InstallError(f"pip could not read its configuration: {last}")
+        self._settings = sort_settings(out.decode(errors="replace"))
+        return self._settings
+
+    def close(self) -> None:
+        """Stop pip if it still runs and close its pipes (when the settings were not needed)."""
+        process, self._process = self._process, None
+        if process is None or self._read:
+            return  # never started, or its output read already
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def start_reading(
+    python: Path | None = None, environ: Mapping[str, str] | None = None
+) -> PendingSettings:
+    """Start ``pip config list`` for ``python``; its ``result`` is read_pip_settings's."""
+    return PendingSettings(python, environ)
 
 
 def sort_settings(listing: str) -> PipSettings:

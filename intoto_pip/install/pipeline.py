@@ -33,13 +33,15 @@ from intoto_pip.install.candidates import (
 from intoto_pip.install.fetch import copy_local, fetch_url, private_folder
 from intoto_pip.install.options import InstallOptions, ProgressFactory
 from intoto_pip.install.pip_inputs import check_pip_inputs
+from intoto_pip.install.pip_settings import PendingSettings, start_reading
 from intoto_pip.install.requirements import (
     check_compatible,
     direct_url_requirements,
     unsatisfied,
 )
 from intoto_pip.install.resolve import ResolvedItem, index_url, resolve, with_settings
-from intoto_pip.install.target import Target, probe_target
+from intoto_pip.install.target import Target, default_python, probe_target
+from intoto_pip.verify.parallel import start_early
 
 __all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
 
@@ -48,16 +50,38 @@ ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 def run_install(options: InstallOptions) -> InstallOutcome:
     """Verify everything, then install everything or nothing."""
+    local_paths, requirements = _split(options.requirements)
+    # pip's own settings are read by pip in the background while the target is probed.
+    needs_pip = bool(requirements or options.resolve.requirement_files)
+    pending = _start_settings(options) if needs_pip else None
+    try:
+        return _run(options, local_paths, requirements, pending)
+    finally:
+        if pending is not None:
+            pending.close()
+
+
+def _start_settings(options: InstallOptions) -> PendingSettings | None:
+    if options.resolve.settings is not None:
+        return None
+    return start_reading(options.python or default_python(), options.resolve.env)
+
+
+def _run(
+    options: InstallOptions,
+    local_paths: list[Path],
+    requirements: list[str],
+    pending: PendingSettings | None,
+) -> InstallOutcome:
     target = probe_target(options.python, target_dir=options.target_dir, prefix=options.prefix)
     _check_managed(target, options)
-    local_paths, requirements = _split(options.requirements)
     # Before anything else: nothing handed to pip may make it build (and so run) a distribution.
     check_pip_inputs(requirements, options.resolve.requirement_files)
     folder = private_folder()
     try:
         requirements, sdist_reqs = _split_no_binary(requirements, options.no_binary)
         if sdist_reqs and not options.resolve.index_url:
-            options = replace(options, resolve=with_settings(options.resolve))  # its index-url
+            options = replace(options, resolve=with_settings(options.resolve, pending))
         items = [_collect_local(path, folder, options) for path in local_paths]
         items += [_collect_sdist(req, folder, options) for req in sdist_reqs]
         if items:
@@ -73,7 +97,7 @@ def run_install(options: InstallOptions) -> InstallOutcome:
         if outcome.refused:
             return outcome
         if _needs_pip(local, requirements, target, options):
-            outcome = _with_pip(outcome, local, requirements, folder, options)
+            outcome = _with_pip(outcome, local, requirements, folder, options, pending)
             if outcome.refused:
                 return outcome
         for candidate in outcome.candidates:
@@ -252,6 +276,7 @@ def _with_pip(
     requirements: list[str],
     folder: Path,
     options: InstallOptions,
+    settings: PendingSettings | None = None,
 ) -> InstallOutcome:
     _check_direct_urls(local, outcome.target, options)
     by_url = {candidate.fetched.path.absolute().as_uri(): candidate for candidate in local}
@@ -262,8 +287,9 @@ def _with_pip(
         target_dir=options.target_dir,
         prefix=options.prefix,
     )
-    resolve_options = with_settings(resolve_options)
+    resolve_options = with_settings(resolve_options, settings)
     options.announce("resolving with pip (wheels only)")
+    start_early()  # the verifiers get ready while pip works
     items = resolve(resolve_options)
     options.announce(f"downloading {_count(items, 'file')}")
     pending = [_candidate_for(item, by_url, folder, options) for item in items]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +22,13 @@ from typing import Any
 
 from intoto_pip.archives.names import canonical_name
 from intoto_pip.errors import InstallError
-from intoto_pip.install.pip_settings import PipSettings, isolated_environment, read_pip_settings
+from intoto_pip.install.pip_runner import pip_argv
+from intoto_pip.install.pip_settings import (
+    PendingSettings,
+    PipSettings,
+    isolated_environment,
+    read_pip_settings,
+)
 
 RESOLVE_TIMEOUT = 1800.0
 
@@ -63,10 +68,7 @@ class ResolvedItem:
 
 def pip_command(options: ResolveOptions) -> list[str]:
     settings = options.settings or PipSettings()
-    # -I: not the working folder, PYTHONPATH or user site on sys.path, so `./pip` is not run.
-    command = [sys.executable, "-I", "-m", "pip", "--isolated"]
-    if options.python is not None and Path(options.python) != Path(sys.executable):
-        command += ["--python", str(options.python)]
+    command = [*pip_argv(options.python), "--isolated"]
     command += ["install", "--dry-run", "--report", "-", "--only-binary", ":all:", "--quiet"]
     command += ["--ignore-installed"] if options.target_dir else []
     flags = (
@@ -106,10 +108,15 @@ def _locations(options: ResolveOptions, settings: PipSettings) -> list[str]:
     return args
 
 
-def with_settings(options: ResolveOptions) -> ResolveOptions:
-    """``options`` with pip's settings read (once: already read ones are kept)."""
+def with_settings(
+    options: ResolveOptions, pending: PendingSettings | None = None
+) -> ResolveOptions:
+    """``options`` with pip's settings read (once: already read ones are kept), from
+    ``pending`` when they are being read already."""
     if options.settings is not None:
         return options
+    if pending is not None:
+        return replace(options, settings=pending.result())
     return replace(options, settings=read_pip_settings(options.python, options.env))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -132,9 +132,14 @@ def _is_bytecode(name: str) -> bool:
 
 
 @contextmanager
-def open_wheel(path: Path) -> Iterator[VerifiedWheel]:
-    """Open the private copy of a wheel with the reader and checks verification used."""
-    with open_checked(path) as checked:
+def open_wheel(
+    path: Path, *, verified_sha256: Mapping[str, str] | None = None
+) -> Iterator[VerifiedWheel]:
+    """Open the private copy of a wheel with the reader and checks verification used.
+
+    ``verified_sha256``: the members' hashes verification found; every byte written is
+    checked against them (without them, against the hashes taken when it is opened here)."""
+    with open_checked(path, known_sha256=verified_sha256) as checked:
         if not isinstance(checked.info, WheelInfo):
             raise ArchiveError(f"{path.name}: is not a wheel")
         yield VerifiedWheel(checked, checked.info)

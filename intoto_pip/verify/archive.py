@@ -92,6 +92,9 @@ class ArchiveVerdict:
     provenance: ProvenanceVerdict | None = None
     # Debugging only (not compared, not reported): the process that verified the archive.
     worker_pid: int = field(default=0, compare=False)
+    # A wheel's {member: sha256} as verification read them: the installer checks every byte
+    # it writes against these (so installs what was verified) without hashing the wheel twice.
+    member_sha256: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +153,7 @@ def _verify(
             result = _run_engine(metadata, links, trust, params, product, request)
             _check_evidence_read(metadata, links)
             products = {} if result.inspections else product.hashes()
+            members = checked.archive.sha256_of_members() if checked.archive.kind == "wheel" else {}
     if not result.inspections:
         last_step = result.steps[-1].name if result.steps else ""
         check_final_products(path.name, products, result.summary, last_step)
@@ -164,6 +168,7 @@ def _verify(
         functionaries={step.name: step.signers for step in result.steps},
         inspections=tuple(item.name for item in result.inspections),
         warnings=result.warnings,
+        member_sha256=members,
     )
 
 

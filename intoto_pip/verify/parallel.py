@@ -78,6 +78,19 @@ def verify_archives(
         return [_verdict(job, future) for job, future in zip(jobs, futures, strict=True)]
 
 
+def start_early() -> None:
+    """Start the fork server the workers come from, without waiting for it: called before a
+    long wait (pip resolving), its start-up and imports overlap that wait instead of delaying
+    verification. A no-op with one core (archives are then verified in this process)."""
+    if usable_cores() <= 1:
+        return
+    context = _context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _job(path: Path, request: ArchiveVerifyRequest) -> VerifyJob:
     try:
         name = identify(path.name).name

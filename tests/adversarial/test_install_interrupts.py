@@ -113,9 +113,10 @@ def _run(wheel: Path, target: Path, interrupter: Interrupter) -> int:
 def test_an_interrupt_at_any_file_system_call_leaves_the_target_as_it_was(
     tmp_path: Path, private_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """big 1.0 is installed; big 2.0 (200 modules, compiled in-process) replaces it and is
-    interrupted at points spread evenly over the whole run, before and after a call. Until the
-    transaction commits the target must be as it was; after (the lock released, the private
+    """big 1.0 is installed; big 2.0 (200 modules, compiled by the pool as they are written)
+    replaces it and is interrupted at points spread evenly over the whole run, before and after
+    a call of this process (the compilers' own writes are interrupted by the test below). Until
+    the transaction commits the target must be as it was; after (the lock released, the private
     folder removed), it holds the whole new version."""
     old = _big_wheel(tmp_path / "v1", "1.0", 3)
     new = _big_wheel(tmp_path / "v2", "2.0", MODULES)
@@ -127,7 +128,7 @@ def test_an_interrupt_at_any_file_system_call_leaves_the_target_as_it_was(
     assert _run(new, counting, counter) == 0
     assert (counting / "big" / "__pycache__").is_dir(), "bytecode was expected"
     total = counter.calls
-    assert total > 4 * MODULES
+    assert total > 2 * MODULES  # at least creating each module and its folder's entries
     before = snapshot(target)
     points = sorted({1, total - 1, total} | {total * k // POINTS for k in range(1, POINTS)})
     capsys.readouterr()

@@ -1,28 +1,62 @@
-"""Compiling installed modules into a private folder, by the target or in-process."""
+"""Compiling installed modules with the target interpreter: a pool writing each .pyc in place."""
 
 from __future__ import annotations
 
+import importlib.util
+import marshal
+import py_compile
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from intoto_pip.errors import InstallError
 from intoto_pip.install import bytecode
 
 
-def test_this_interpreter_compiles_in_process_like_a_separate_one(tmp_path: Path) -> None:
-    assert isinstance(bytecode.compiler_for(sys.executable), bytecode.InProcessCompiler)
-    source = tmp_path / "mod.py"
-    source.write_text("assert True\nX = 1\n")
-    caches = []
-    for compiler in (bytecode.InProcessCompiler(), bytecode.BytecodeCompiler(sys.executable)):
-        compiler.submit(source, tmp_path / "never-written.pyc")
-        [job] = compiler.wait()
-        caches.append(job.staged.read_bytes())
-        compiler.close()
-        assert not job.staged.parent.exists(), "the private folder is removed"
-    assert caches[0] == caches[1]
-    assert not (tmp_path / "never-written.pyc").exists(), "the compiler wrote outside staging"
+def _module(folder: Path, name: str, text: str) -> tuple[Path, Path]:
+    source = folder / f"{name}.py"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(text)
+    cache = source.parent / "__pycache__" / f"{name}.{sys.implementation.cache_tag}.pyc"
+    cache.parent.mkdir(exist_ok=True)
+    return source, cache
+
+
+def test_each_pyc_is_the_one_py_compile_writes(tmp_path: Path) -> None:
+    """Same bytes as py_compile (header of PEP 552 and code), at the place asked for, and the
+    sha256 and size RECORD lists."""
+    import hashlib
+
+    source, cache = _module(tmp_path, "mod", "assert True\nX = 1\n")
+    compiler = bytecode.BytecodeCompiler(sys.executable)
+    compiler.submit(source, cache)
+    [compiled] = compiler.wait()
+    compiler.close()
+    assert compiled is not None and compiled.cache == cache
+    expected = tmp_path / "expected.pyc"
+    py_compile.compile(str(source), cfile=str(expected), dfile=str(source), doraise=True)
+    data = cache.read_bytes()
+    assert data == expected.read_bytes()
+    assert (compiled.sha256, compiled.size) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert data[:4] == importlib.util.MAGIC_NUMBER
+    assert marshal.loads(data[16:]).co_filename == str(source)
+
+
+def test_source_date_epoch_makes_checked_hash_pycs_as_py_compile_does(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from intoto_pip.install import bytecode\n"
+        "source, cache = Path(sys.argv[1]), Path(sys.argv[2])\n"
+        "c = bytecode.BytecodeCompiler(sys.executable); c.submit(source, cache); c.wait()\n"
+    )
+    source, cache = _module(tmp_path, "mod", "X = 1\n")
+    env = {"SOURCE_DATE_EPOCH": "315532800", "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", code, str(source), str(cache)], env=env, check=True)
+    expected = tmp_path / "expected.pyc"
+    checked = py_compile.PycInvalidationMode.CHECKED_HASH
+    py_compile.compile(str(source), str(expected), str(source), invalidation_mode=checked)
+    assert cache.read_bytes() == expected.read_bytes()
 
 
 def test_the_interpreter_is_checked_before_it_is_started(tmp_path: Path) -> None:
@@ -34,10 +68,9 @@ def test_the_interpreter_is_checked_before_it_is_started(tmp_path: Path) -> None
         raise RuntimeError("changed")
 
     compiler = bytecode.BytecodeCompiler(sys.executable, check)
-    source = tmp_path / "mod.py"
-    source.write_text("X = 1\n")
+    source, cache = _module(tmp_path, "mod", "X = 1\n")
     with pytest.raises(RuntimeError):
-        compiler.submit(source, tmp_path / "mod.pyc")
+        compiler.submit(source, cache)
     assert started == ["checked"]
     assert compiler._processes == []
     compiler.close()
@@ -45,43 +78,61 @@ def test_the_interpreter_is_checked_before_it_is_started(tmp_path: Path) -> None
 
 def test_one_pool_compiles_modules_as_they_come_one_worker_per_share(tmp_path: Path) -> None:
     """Modules of several wheels, handed out one by one to one pool: a second worker starts
-    once there is enough work; every module gets its .pyc in staging, the same bytes as
-    compiled alone; a module that does not compile gets none."""
+    once there is enough work; every module gets its .pyc; one that does not compile gets
+    none (as pip)."""
     compiler = bytecode.BytecodeCompiler(sys.executable, workers=2)
-    sources = []
-    for wheel in ("a", "b"):
-        for i in range(bytecode.MIN_SHARE):
-            source = tmp_path / wheel / f"m{i}.py"
-            source.parent.mkdir(exist_ok=True)
-            source.write_text(f"X = {i}\n")
-            sources.append(source)
-    broken = tmp_path / "a" / "broken.py"
-    broken.write_text("def (:\n")
-    for source in (*sources, broken):
-        compiler.submit(source, tmp_path / "never-written.pyc", source.stat().st_size)
-        if source == sources[0]:
+    modules = [
+        _module(tmp_path / wheel, f"m{i}", f"X = {i}\n")
+        for wheel in ("a", "b")
+        for i in range(bytecode.MIN_SHARE)
+    ]
+    broken = _module(tmp_path / "a", "broken", "def (:\n")
+    for source, cache in (*modules, broken):
+        compiler.submit(source, cache, source.stat().st_size)
+        if source == modules[0][0]:
             assert len(compiler._processes) == 1, "one worker for the first modules"
-    jobs = compiler.wait()
+    compiled = compiler.wait()
     assert len(compiler._processes) == 2
     assert [p.returncode for p in compiler._processes] == [0, 0]
-    alone = bytecode.InProcessCompiler()
-    alone.submit(sources[-1], tmp_path / "never-written.pyc")
-    [single] = alone.wait()
-    assert jobs[len(sources) - 1].staged.read_bytes() == single.staged.read_bytes()
-    assert all(job.staged.is_file() for job in jobs[:-1])
-    assert not jobs[-1].staged.exists()
-    assert not (tmp_path / "never-written.pyc").exists()
+    assert [c.cache if c else None for c in compiled] == [cache for _s, cache in modules] + [None]
+    assert all(cache.is_file() for _source, cache in modules)
+    assert not broken[1].exists()
     compiler.close()
-    alone.close()
+
+
+def test_a_pyc_is_never_written_through_a_link_or_over_a_file(tmp_path: Path) -> None:
+    """The place was made room for before the module was handed out: something put there since
+    (a link to elsewhere, a file) is not followed or overwritten, and the installation fails."""
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("keep")
+    source, cache = _module(tmp_path, "mod", "X = 1\n")
+    cache.symlink_to(elsewhere)
+    compiler = bytecode.BytecodeCompiler(sys.executable)
+    compiler.submit(source, cache)
+    with pytest.raises(InstallError, match=r"compiling bytecode .* failed: .*mod"):
+        compiler.wait()
+    compiler.close()
+    assert elsewhere.read_text() == "keep"
+
+
+def test_a_compiler_that_dies_fails_the_installation(tmp_path: Path) -> None:
+    """A module handed out but never answered for (the worker was killed) is an error, not a
+    module silently left without bytecode."""
+    compiler = bytecode.BytecodeCompiler(sys.executable, workers=1)
+    source, cache = _module(tmp_path, "mod", "X = 1\n")
+    compiler.submit(source, cache)
+    [process] = compiler._processes
+    process.kill()
+    process.wait()
+    with pytest.raises(InstallError, match=r"ended .* before it compiled"):
+        compiler.wait()
+    compiler.close()
 
 
 def test_close_stops_workers_still_compiling(tmp_path: Path) -> None:
     compiler = bytecode.BytecodeCompiler(sys.executable, workers=1)
-    source = tmp_path / "mod.py"
-    source.write_text("X = 1\n")
-    job_number = compiler.submit(source, tmp_path / "mod.pyc")
-    assert job_number == 0
+    source, cache = _module(tmp_path, "mod", "X = 1\n")
+    assert compiler.submit(source, cache) == 0
     [process] = compiler._processes
     compiler.close()
     assert process.poll() is not None
-    assert not any(tmp_path.glob("*.pyc"))

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
+
+from intoto_pip.errors import InstallError
 from intoto_pip.install.pip_settings import (
     PipSetting,
     isolated_environment,
     read_pip_settings,
     sort_settings,
+    start_reading,
 )
 from tests.support.index import clean_env
 
@@ -73,3 +78,51 @@ def test_pip_itself_reports_its_environment(tmp_path: object) -> None:
     settings = read_pip_settings(environ=env)
     assert PipSetting(name="retries", value="7", origin="environment PIP_RETRIES") in settings.taken
     assert [s.name for s in settings.ignored] == ["constraint"]
+
+
+def test_settings_read_in_the_background_are_read_once(tmp_path: Path) -> None:
+    """Started before the target is probed; asked for later (and again), pip ran once."""
+    env = {**clean_env(), "PIP_RETRIES": "7"}
+    pending = start_reading(environ=env)
+    first = pending.result()
+    assert first is pending.result()
+    assert PipSetting(name="retries", value="7", origin="environment PIP_RETRIES") in first.taken
+    pending.close()  # pip ended already: nothing to stop
+
+
+def test_settings_read_for_another_interpreter_are_its_own(tmp_path: Path) -> None:
+    """pip runs in the target interpreter: the target's ``<prefix>/pip.conf`` is read."""
+    import venv
+
+    venv.create(tmp_path / "env", with_pip=False)
+    (tmp_path / "env" / "pip.conf").write_text("[global]\nretries = 9\n", encoding="utf-8")
+    # pip's files read, the machine's and the user's too; the site one is the venv's.
+    env = {k: v for k, v in clean_env().items() if k != "PIP_CONFIG_FILE"}
+    env["HOME"] = str(tmp_path)  # no user file
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    settings = read_pip_settings(tmp_path / "env" / "bin" / "python", environ=env)
+    assert settings.value("retries") == "9"
+
+
+def test_a_pip_that_cannot_start_is_an_install_error(tmp_path: Path) -> None:
+    pending = start_reading(tmp_path / "no-python", environ=clean_env())
+    with pytest.raises(InstallError, match="cannot run pip to read its configuration"):
+        pending.result()
+    pending.close()
+
+
+def test_settings_never_asked_for_leave_no_process_or_pipe_behind() -> None:
+    """An installation that needed no pip after all (an sdist from the given index) closes
+    the background read: pip stopped if it still runs, its pipes closed (warnings are errors
+    here, so an unclosed pipe fails this test)."""
+    import gc
+
+    for wait in (False, True):
+        pending = start_reading(environ=clean_env())
+        if wait:
+            assert pending._process is not None
+            pending._process.wait()
+        pending.close()
+        assert pending._process is None
+        del pending
+        gc.collect()

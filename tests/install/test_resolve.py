@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from intoto_pip.errors import InstallError
+from intoto_pip.install.pip_runner import pip_runner
 from intoto_pip.install.pip_settings import sort_settings
 from intoto_pip.install.resolve import ResolveOptions, parse_report, pip_command, resolve
 from tests.support.index import clean_env
@@ -32,15 +33,8 @@ def test_pip_command_passes_options_through() -> None:
         prefix=Path("/p"),
     )
     command = pip_command(options)
-    assert command[:7] == [
-        sys.executable,
-        "-I",
-        "-m",
-        "pip",
-        "--isolated",
-        "--python",
-        "/other/python",
-    ]
+    # pip's runner, started by the other interpreter itself (not pip started twice).
+    assert command[:4] == ["/other/python", "-I", str(pip_runner()), "--isolated"]
     joined = " ".join(command)
     for part in (
         "install --dry-run --report - --only-binary :all: --quiet",
@@ -59,7 +53,9 @@ def test_pip_command_passes_options_through() -> None:
 
 
 def test_same_interpreter_needs_no_python_flag() -> None:
-    assert "--python" not in pip_command(ResolveOptions(python=Path(sys.executable)))
+    command = pip_command(ResolveOptions(python=Path(sys.executable)))
+    assert command[:5] == [sys.executable, "-I", "-m", "pip", "--isolated"]
+    assert "--python" not in command
 
 
 def test_parse_report() -> None:

@@ -72,3 +72,27 @@ def test_contents_are_the_checked_members_with_their_record_rows(tmp_path: Path)
         assert source.skipped == ["demo/__pycache__/stale.cpython-311.pyc"]
     del expected["demo/__pycache__/stale.cpython-311.pyc"]
     assert seen == expected
+
+
+def test_the_wheel_installed_is_checked_against_the_hashes_verification_found(
+    tmp_path: Path,
+) -> None:
+    """The hashes verification took (in its own process) are the ones the wheel opened for
+    installing must have: a wheel whose members changed since (here: another build at the same
+    path, its RECORD consistent with its new bytes) is refused before a byte is written."""
+    from intoto_pip.errors import ArchiveError
+    from intoto_pip.install.wheel_source import open_wheel
+
+    wheel = _wheel(tmp_path)
+    with SafeArchive.open(wheel) as archive:
+        verified = archive.sha256_of_members()
+    with open_wheel(wheel, verified_sha256=verified) as source:
+        assert source.checked.archive.sha256_of_members() == verified
+    changed = {**FILES, "demo/big.bin": b"other bytes"}
+    members = wheel_members("demo", "1.0", changed, entry_points="[console_scripts]\nd = demo:X\n")
+    write_wheel(wheel, members, f"{INFO}/RECORD")
+    with (
+        pytest.raises(ArchiveError, match="changed since"),
+        open_wheel(wheel, verified_sha256=verified),
+    ):
+        pass

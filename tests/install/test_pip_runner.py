@@ -1,0 +1,60 @@
+"""How pip is started: intoto-pip's own pip, run by the target interpreter, never imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from intoto_pip.install.pip_runner import RUNNER, pip_argv, pip_runner
+from intoto_pip.install.pip_settings import isolated_environment
+
+
+def test_this_interpreter_runs_pip_as_a_module_in_isolated_mode() -> None:
+    assert pip_argv() == [sys.executable, "-I", "-m", "pip"]
+    assert pip_argv(Path(sys.executable)) == [sys.executable, "-I", "-m", "pip"]
+
+
+def test_another_interpreter_runs_the_runner_of_our_own_pip(tmp_path: Path) -> None:
+    runner = pip_runner()
+    assert runner is not None and runner.name == RUNNER
+    assert pip_argv(tmp_path / "python") == [str(tmp_path / "python"), "-I", str(runner)]
+
+
+def test_finding_pip_does_not_import_it() -> None:
+    code = (
+        "import sys; from intoto_pip.install.pip_runner import pip_runner; "
+        "assert pip_runner() is not None; print('pip' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_the_runner_is_our_pip_looking_at_the_other_environment(tmp_path: Path) -> None:
+    """A venv without pip: the pip that runs is ours, and what it lists is the venv's (empty),
+    not intoto-pip's environment; a ``pip`` package in the working folder is not run."""
+    import json
+    import venv
+
+    venv.create(tmp_path / "env", with_pip=False)
+    python = tmp_path / "env" / "bin" / "python"
+    (tmp_path / "pip").mkdir()
+    (tmp_path / "pip" / "__init__.py").write_text("raise SystemExit('shadowed')\n")
+    argv = pip_argv(python)
+    assert argv[0] == str(python)
+    done = subprocess.run(
+        [*argv, "--isolated", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=isolated_environment(),
+        check=True,
+    )
+    assert json.loads(done.stdout) == []
+    version = subprocess.run(
+        [*argv, "--version"], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert str(Path(str(pip_runner())).parent) in version.stdout
