@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -30,7 +31,8 @@ from intoto_pip.install.candidates import (
     verify_candidates,
     wheel_pending,
 )
-from intoto_pip.install.fetch import copy_local, fetch_url, private_folder
+from intoto_pip.install.downloads import fetch_all
+from intoto_pip.install.fetch import Progress, copy_local, fetch_url, private_folder
 from intoto_pip.install.options import InstallOptions, ProgressFactory
 from intoto_pip.install.pip_inputs import check_pip_inputs
 from intoto_pip.install.pip_settings import PendingSettings, start_reading
@@ -41,7 +43,6 @@ from intoto_pip.install.requirements import (
 )
 from intoto_pip.install.resolve import ResolvedItem, index_url, resolve, with_settings
 from intoto_pip.install.target import Target, default_python, probe_target
-from intoto_pip.verify.parallel import start_early
 
 __all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
 
@@ -289,10 +290,13 @@ def _with_pip(
     )
     resolve_options = with_settings(resolve_options, settings)
     options.announce("resolving with pip (wheels only)")
+    from intoto_pip.verify.parallel import start_early
+
     start_early()  # the verifiers get ready while pip works
     items = resolve(resolve_options)
     options.announce(f"downloading {_count(items, 'file')}")
-    pending = [_candidate_for(item, by_url, folder, options) for item in items]
+    jobs = [partial(_candidate_for, item, by_url, folder) for item in items]
+    pending = fetch_all(jobs, options.progress_for(f"downloading {_count(items, 'file')}"))
     options.announce(f"verifying {_count(pending, 'archive')}")
     candidates = verify_candidates(pending, options)
     return replace(
@@ -321,15 +325,10 @@ def _check_direct_urls(local: list[Candidate], target: Target, options: InstallO
 
 
 def _candidate_for(
-    item: ResolvedItem, by_url: Mapping[str, Candidate], folder: Path, options: InstallOptions
+    item: ResolvedItem, by_url: Mapping[str, Candidate], folder: Path, progress: Progress | None
 ) -> Pending | Candidate:
     known = by_url.get(item.url)
     if known is not None:
         return known
-    fetched = fetch_url(
-        item.url,
-        folder,
-        expected_sha256=item.sha256,
-        progress=options.progress_for(item.url.rsplit("/", 1)[-1]),
-    )
+    fetched = fetch_url(item.url, folder, expected_sha256=item.sha256, progress=progress)
     return wheel_pending(fetched, requested=item.requested, direct=item.is_direct)
