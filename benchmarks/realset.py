@@ -99,7 +99,7 @@ _MADE: dict[int, dict[str, Case]] = {}
 
 
 def real_set_pair(context: Context, key: str) -> Case:
-    """Pair ``key`` (7-pip, 7-uv, 7-no-compile); the set is signed and served once for all three."""
+    """Pair ``key`` (7-*, 3-venv); the set is signed and served once for all of them."""
     made = _MADE.get(id(context))
     if made is None:
         made = _MADE[id(context)] = {case.key: case for case in real_set(context)}
@@ -107,7 +107,7 @@ def real_set_pair(context: Context, key: str) -> Case:
 
 
 def real_set(context: Context) -> list[Case]:
-    """The three pairs over one signed set and one running index."""
+    """The pairs over one signed set and one running index."""
     uv = _uv()
     root = context.inputs.parent / "realset"
     wheels = _downloaded(context, root / "pypi")
@@ -115,17 +115,7 @@ def real_set(context: Context) -> list[Case]:
     url = _serve(context, signed.parent)
     work = fresh_dir(context.work / "p7")
     ours = _Ours(context, work, url, root / "keys" / "owner.pub")
-    pip = (
-        context.envs.pip_bin("pip"),
-        "--python",
-        "{venv}",
-        "install",
-        "--disable-pip-version-check",
-        "--no-cache-dir",
-        "--index-url",
-        url,
-        *REQUESTED,
-    )
+    pip = (*_pip_install(context), "--index-url", url, *REQUESTED)
     uv_install = (uv, "pip", "install", "--no-cache", "--python", "{venv}", "--index-url", url)
     count = f"{len(PINS)} real wheels"
     return [
@@ -162,19 +152,17 @@ TARGETS = {"7-pip": 0.65, "7-uv": 1.1, "7-no-compile": 1.3, "7-unverified": 1.05
 LOCAL = "pygments"  # 351 files: the local pair's wheel
 
 
+def _pip_install(context: Context) -> tuple[str, ...]:
+    """The current pip installing into the round's fresh venv, with no cache."""
+    pip = context.envs.pip_bin("pip")
+    return (pip, "--python", "{venv}", "install", "--disable-pip-version-check", "--no-cache-dir")
+
+
 def _local_case(context: Context, work: Path, ours: _Ours, signed: Path) -> Case:
     """One local wheel of the set into a fresh venv with ``--python``, no index."""
     [wheel] = [w for w in sorted(signed.glob("*.whl")) if w.name.lower().startswith(LOCAL + "-")]
     local = ("--no-deps", "--no-index", str(wheel))
-    pip = (
-        context.envs.pip_bin("pip"),
-        "--python",
-        "{venv}",
-        "install",
-        "--disable-pip-version-check",
-        "--no-cache-dir",
-        *local,
-    )
+    pip = (*_pip_install(context), *local)
     title = f"3-venv. install one local wheel ({wheel.name}) into a venv (--python) vs pip"
     return _case(context, work, "3-venv", title, ours.side(what=local), pip)
 
