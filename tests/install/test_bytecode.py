@@ -136,3 +136,23 @@ def test_close_stops_workers_still_compiling(tmp_path: Path) -> None:
     [process] = compiler._processes
     compiler.close()
     assert process.poll() is not None
+
+
+def test_a_module_in_the_working_folder_never_shadows_the_compilers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compilers import json, hashlib and importlib.util: planted in the working folder
+    (an unpacked download, a checkout), none of them is what runs (-I keeps it off sys.path)."""
+    work = tmp_path / "work"
+    marker = tmp_path / "planted-module-ran"
+    for name in ("json", "hashlib", "marshal", "importlib"):
+        (work / name).mkdir(parents=True)
+        (work / name / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(work)
+    source, cache = _module(tmp_path / "pkg", "mod", "X = 1\n")
+    compiler = bytecode.BytecodeCompiler(sys.executable)
+    compiler.submit(source, cache)
+    [compiled] = compiler.wait()
+    compiler.close()
+    assert compiled is not None and cache.is_file()
+    assert not marker.exists()
