@@ -48,7 +48,13 @@ from intoto_pip.install.installed_files import (
     top_folders,
     walk_files,
 )
-from intoto_pip.install.target import InstalledDist, Target, probe_target
+from intoto_pip.install.target import (
+    InstalledDist,
+    PendingProbe,
+    Target,
+    probe_target,
+    scheme_for,
+)
 from intoto_pip.install.verdict_record import FILENAME as VERDICT_RECORD
 from intoto_pip.install.verdict_record import VerdictRecord, parse_record
 from intoto_pip.verify.installed import EvidenceVerdict
@@ -78,9 +84,16 @@ class _Dist:
     product: Mapping[str, str] | None = None
 
 
-def check_environment(options: CheckOptions) -> CheckReport:
-    """Check the target's distributions; a finding is in the report, never raised."""
-    target = probe_target(options.python, target_dir=options.target_dir)
+def check_environment(options: CheckOptions, *, probe: PendingProbe | None = None) -> CheckReport:
+    """Check the target's distributions; a finding is in the report, never raised.
+
+    ``probe``: the target's probe, already started for ``options.python`` and
+    ``options.target_dir`` (so the caller's own start-up overlaps it).
+    """
+    if probe is None:
+        target = probe_target(options.python, target_dir=options.target_dir)
+    else:
+        target = probe.result()
     installed = target.installed()
     wanted = list(dict.fromkeys(canonical_name(n) for n in options.names)) or sorted(installed)
     records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
@@ -243,8 +256,6 @@ def _hash(paths: list[str]) -> dict[str, str]:
 
 
 def _placed(dist: _Dist, target: Target) -> PlacedDist:
-    from intoto_pip.install.installer_step import scheme_for
-
     assert dist.record is not None
     scheme = {k: os.path.normpath(v) for k, v in scheme_for(target, dist.info.name).items()}
     return PlacedDist(
