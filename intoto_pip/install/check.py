@@ -25,6 +25,7 @@ from pathlib import Path
 
 from intoto_pip.archives.evidence import ArchiveMetadata
 from intoto_pip.archives.names import canonical_name
+from intoto_pip.artifacts.digests import PendingDigests, hash_files, start_hash_files
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.install.check_evidence import (
     EVIDENCE_FOLDER,
@@ -99,11 +100,16 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
     records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
     owned = {row.path for record in records.values() if record for row in record.rows}
     chosen = [_Dist(info=installed[n], record=records[n]) for n in wanted if n in installed]
-    for dist in chosen:
-        _read_verdict(dist)
-        _reverify(dist, target, options)
     present, walked = _present(chosen, target)
-    digests = _hash(_to_hash(chosen, target, present))
+    # The files RECORD names are hashed (by a helper process, where there is one) while the
+    # evidence is re-verified here; what only a final product names is hashed after.
+    by_record = _record_paths(chosen, present)
+    with start_hash_files(by_record) as hashing:
+        for dist in chosen:
+            _read_verdict(dist)
+            _reverify(dist, target, options)
+        digests = _collect(by_record, hashing)
+    digests.update(_hash(_product_paths(chosen, target, present, digests)))
     unexpected = _unexpected(chosen, owned, walked, present)
     reports = [
         _report(dist, target, unexpected.get(dist.info.name, ()), digests, present)
@@ -223,23 +229,41 @@ def _present(chosen: Sequence[_Dist], target: Target) -> tuple[set[str], set[str
     return present, walked
 
 
-def _to_hash(chosen: Sequence[_Dist], target: Target, present: set[str]) -> list[str]:
-    """Every present file a final product or a RECORD row with a hash names, once (bytecode
-    rows carry none that is compared: see ``read_record``)."""
+def _record_paths(chosen: Sequence[_Dist], present: set[str]) -> list[str]:
+    """Every present file a RECORD row with a hash names, once (bytecode rows carry none
+    that is compared: see ``read_record``)."""
     paths: dict[str, None] = {}
     for dist in chosen:
         if dist.record:
             rows = dist.record.rows
             paths.update(dict.fromkeys(r.path for r in rows if r.sha256 and r.path in present))
+    return list(paths)
+
+
+def _product_paths(
+    chosen: Sequence[_Dist], target: Target, present: set[str], hashed: Mapping[str, str]
+) -> list[str]:
+    """Every present file a final product names that is not hashed yet, once."""
+    paths: dict[str, None] = {}
+    for dist in chosen:
         if dist.product is not None and dist.record:
             named = installed_paths(_placed(dist, target), dist.product)
-            paths.update(dict.fromkeys(p for p in named if p in present))
+            paths.update(dict.fromkeys(p for p in named if p in present and p not in hashed))
     return list(paths)
+
+
+def _collect(paths: list[str], hashing: PendingDigests) -> dict[str, str]:
+    """``_hash``, from hashing already under way."""
+    from intoto_pip.errors import InputError
+
+    try:
+        return dict(zip(paths, hashing.result(), strict=True))
+    except InputError:
+        return _hash(paths)
 
 
 def _hash(paths: list[str]) -> dict[str, str]:
     """sha256 of each path; a file that vanished meanwhile is left out (so: missing)."""
-    from intoto_pip.artifacts.digests import hash_files
     from intoto_pip.errors import InputError
 
     try:
