@@ -58,7 +58,7 @@ from intoto_pip.install.target import (
 )
 from intoto_pip.install.verdict_record import FILENAME as VERDICT_RECORD
 from intoto_pip.install.verdict_record import VerdictRecord, parse_record
-from intoto_pip.verify.installed import EvidenceVerdict
+from intoto_pip.verify.installed import EvidenceVerdict, LayoutChecks
 from intoto_pip.verify.policy import Policy, Trust
 
 __all__ = ["CheckOptions", "CheckReport", "check_environment"]
@@ -104,10 +104,11 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
     # The files RECORD names are hashed (by a helper process, where there is one) while the
     # evidence is re-verified here; what only a final product names is hashed after.
     by_record = _record_paths(chosen, present)
+    layouts = LayoutChecks()
     with start_hash_files(by_record) as hashing:
         for dist in chosen:
             _read_verdict(dist)
-            _reverify(dist, target, options)
+            _reverify(dist, options, layouts)
         digests = _collect(by_record, hashing)
     digests.update(_hash(_product_paths(chosen, target, present, digests)))
     unexpected = _unexpected(chosen, owned, walked, present)
@@ -141,7 +142,7 @@ def _read_verdict(dist: _Dist) -> None:
         dist.verdict_problem = str(exc)
 
 
-def _reverify(dist: _Dist, target: Target, options: CheckOptions) -> None:
+def _reverify(dist: _Dist, options: CheckOptions, layouts: LayoutChecks) -> None:
     """Re-verify the installed evidence, if any; keep the final product to compare with."""
     from intoto_pip.archives.evidence import read_evidence_folder
     from intoto_pip.errors import VerificationError
@@ -160,7 +161,7 @@ def _reverify(dist: _Dist, target: Target, options: CheckOptions) -> None:
     try:
         metadata = read_evidence_folder(folder)
         assert metadata is not None
-        verdict = _reverify_metadata(dist, metadata, trust)
+        verdict = _reverify_metadata(dist, metadata, trust, layouts)
     except VerificationError as exc:
         dist.evidence = EvidenceReport(status="refused", problem=str(exc))
         return
@@ -176,7 +177,9 @@ _NO_KEY = (
 )
 
 
-def _reverify_metadata(dist: _Dist, metadata: ArchiveMetadata, trust: Trust) -> EvidenceVerdict:
+def _reverify_metadata(
+    dist: _Dist, metadata: ArchiveMetadata, trust: Trust, layouts: LayoutChecks
+) -> EvidenceVerdict:
     from intoto_pip.archives.checked import identify
     from intoto_pip.verify.installed import EvidenceCheck, reverify_evidence
 
@@ -192,7 +195,7 @@ def _reverify_metadata(dist: _Dist, metadata: ArchiveMetadata, trust: Trust) -> 
         archive=archive,
         now=record.installed_at if record else datetime.now(UTC),
     )
-    return reverify_evidence(metadata, check)
+    return reverify_evidence(metadata, check, layouts)
 
 
 def _evidence_report(verdict: EvidenceVerdict, *, compared: bool) -> EvidenceReport:
