@@ -29,9 +29,10 @@ from intoto_pip.artifacts.digests import PendingDigests, hash_files, start_hash_
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.install.check_evidence import (
     EVIDENCE_FOLDER,
+    Placed,
     PlacedDist,
     compare_with_product,
-    installed_paths,
+    place_product,
 )
 from intoto_pip.install.check_report import (
     CheckReport,
@@ -83,6 +84,8 @@ class _Dist:
     verdict_problem: str = ""
     evidence: EvidenceReport | None = None
     product: Mapping[str, str] | None = None
+    placed: PlacedDist | None = None  # set with ``product``, once the target is known
+    placements: Placed = field(default_factory=list)  # where ``product`` was installed
 
 
 def check_environment(options: CheckOptions, *, probe: PendingProbe | None = None) -> CheckReport:
@@ -113,8 +116,7 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
     digests.update(_hash(_product_paths(chosen, target, present, digests)))
     unexpected = _unexpected(chosen, owned, walked, present)
     reports = [
-        _report(dist, target, unexpected.get(dist.info.name, ()), digests, present)
-        for dist in chosen
+        _report(dist, unexpected.get(dist.info.name, ()), digests, present) for dist in chosen
     ]
     return CheckReport(
         python=target.executable,
@@ -246,11 +248,14 @@ def _record_paths(chosen: Sequence[_Dist], present: set[str]) -> list[str]:
 def _product_paths(
     chosen: Sequence[_Dist], target: Target, present: set[str], hashed: Mapping[str, str]
 ) -> list[str]:
-    """Every present file a final product names that is not hashed yet, once."""
+    """Every present file a final product names that is not hashed yet, once (each
+    distribution's placements are kept for the comparison)."""
     paths: dict[str, None] = {}
     for dist in chosen:
         if dist.product is not None and dist.record:
-            named = installed_paths(_placed(dist, target), dist.product)
+            dist.placed = _placed(dist, target)
+            dist.placements = place_product(dist.placed, dist.product)
+            named = (path for path, _, _ in dist.placements)
             paths.update(dict.fromkeys(p for p in named if p in present and p not in hashed))
     return list(paths)
 
@@ -296,7 +301,6 @@ def _placed(dist: _Dist, target: Target) -> PlacedDist:
 
 def _report(
     dist: _Dist,
-    target: Target,
     unexpected: Sequence[str],
     digests: Mapping[str, str],
     present: set[str],
@@ -304,8 +308,8 @@ def _report(
     problems, notes = _problems(dist), _notes(dist)
     modified, missing = _record_findings(dist.record, present, digests)
     found_unexpected = set(unexpected)
-    if dist.product is not None and dist.record is not None:
-        findings = compare_with_product(_placed(dist, target), dist.product, digests)
+    if dist.product is not None and dist.placed is not None:
+        findings = compare_with_product(dist.placed, dist.product, digests, dist.placements)
         modified |= set(findings.modified)
         missing |= set(findings.missing)
         found_unexpected |= set(findings.unexpected)
@@ -332,14 +336,17 @@ def _record_findings(
     modified: set[str] = set()
     missing: set[str] = set()
     for row in record.rows if record else ():
-        if is_bytecode(row.path) or in_pycache(row.path):
+        path, sha256 = row.path, row.sha256
+        if sha256 is not None and digests.get(path) == sha256:
+            continue  # intact (most rows): decided in one look
+        if is_bytecode(path) or in_pycache(path):
             continue
-        digest = digests.get(row.path)
-        if row.path not in present or (row.sha256 and digest is None):
-            if not os.path.isdir(row.path):  # some tools list folders
-                missing.add(row.path)
-        elif row.sha256 and digest != row.sha256:
-            modified.add(row.path)
+        digest = digests.get(path)
+        if path not in present or (sha256 and digest is None):
+            if not os.path.isdir(path):  # some tools list folders
+                missing.add(path)
+        elif sha256 and digest != sha256:
+            modified.add(path)
     return modified, missing
 
 

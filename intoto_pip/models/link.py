@@ -43,9 +43,9 @@ def normalize_artifact_name(name: str) -> str:
     """
     if not name:
         return name
-    if "/." not in name and "//" not in name and not name.startswith((".", "/")):
-        if not name.endswith("/"):
-            return name  # already normal (most names): normpath would return it unchanged
+    plain = "/." not in name and "//" not in name and not name.startswith((".", "/"))
+    if plain and not name.endswith("/"):
+        return name  # already normal (most names): normpath would return it unchanged
     normalized = posixpath.normpath(name)
     if normalized.startswith("//"):
         normalized = "/" + normalized.lstrip("/")
