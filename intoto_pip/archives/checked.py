@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intoto_pip.archives.names import (
     SdistInfo,
@@ -22,8 +23,10 @@ from intoto_pip.archives.names import (
     parse_wheel_filename,
     product_names,
 )
-from intoto_pip.archives.reader import SafeArchive
 from intoto_pip.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from intoto_pip.archives.reader import SafeArchive
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
 
@@ -78,6 +81,9 @@ def open_checked(
     path: Path, *, known_sha256: Mapping[str, str] | None = None
 ) -> Iterator[CheckedArchive]:
     """``path`` opened and checked whole (``known_sha256``: see ``SafeArchive.open``)."""
+    # Imported here: ``identify`` alone (``check``) needs no archive reader.
+    from intoto_pip.archives.reader import SafeArchive
+
     with SafeArchive.open(path, known_sha256=known_sha256) as archive:
         if archive.kind == "wheel":
             info: WheelInfo | SdistInfo = check_wheel(archive, path.name)

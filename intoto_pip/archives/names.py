@@ -16,9 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import HeaderParser
-from email.policy import compat32
 from typing import TYPE_CHECKING
 
 from packaging.tags import Tag
@@ -36,6 +33,8 @@ from intoto_pip.archives.wheel_record import RecordRow, check_record, parse_reco
 from intoto_pip.errors import ArchiveError
 
 if TYPE_CHECKING:  # archive.py imports this module: no runtime import back
+    from email.message import Message
+
     from intoto_pip.archives.reader import SafeArchive
 
 # NAME_MAX and PATH_MAX on common file systems: a longer name could not be written anyway.
@@ -311,6 +310,10 @@ def read_metadata(archive: SafeArchive, member: str) -> Message:
         text = archive.read(member).decode("utf-8")
     except UnicodeDecodeError:
         raise ArchiveError(f"{archive.filename}: member {member!r} is not UTF-8") from None
+    # Imported here: who only needs names and file names (``check``) does not load email.
+    from email.parser import HeaderParser
+    from email.policy import compat32
+
     return HeaderParser(policy=compat32).parsestr(text)
 
 
