@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     # rest of the check are loaded here.
     python = Path(args.python) if args.python else None
     target_dir = Path(args.target) if args.target else None
-    with start_probe(python, target_dir=target_dir) as probe:
+    with start_probe(python, target_dir=target_dir, installing=False) as probe:
         from intoto_pip.install.check import check_environment
 
         report = check_environment(_options(args), probe=probe)

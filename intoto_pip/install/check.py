@@ -54,8 +54,8 @@ from intoto_pip.install.target import (
     InstalledDist,
     PendingProbe,
     Target,
-    probe_target,
     scheme_for,
+    start_probe,
 )
 from intoto_pip.install.verdict_record import FILENAME as VERDICT_RECORD
 from intoto_pip.install.verdict_record import VerdictRecord, parse_record
@@ -95,7 +95,8 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
     ``options.target_dir`` (so the caller's own start-up overlaps it).
     """
     if probe is None:
-        target = probe_target(options.python, target_dir=options.target_dir)
+        with start_probe(options.python, target_dir=options.target_dir, installing=False) as run:
+            target = run.result()
     else:
         target = probe.result()
     installed = target.installed()

@@ -150,15 +150,23 @@ def probe_target(
 
 
 def start_probe(
-    python: Path | None = None, *, target_dir: Path | None = None, prefix: Path | None = None
+    python: Path | None = None,
+    *,
+    target_dir: Path | None = None,
+    prefix: Path | None = None,
+    installing: bool = True,
 ) -> PendingProbe:
     """Start probing the target interpreter; the caller works meanwhile, then asks
-    ``result()`` (use it as a context manager, so an unanswered probe is ended)."""
+    ``result()`` (use it as a context manager, so an unanswered probe is ended).
+
+    ``installing=False`` leaves out the wheel tags and markers (a Target that supports no
+    wheel and cannot evaluate a marker): enough to look at what is installed, and faster.
+    """
     if target_dir is not None and prefix is not None:
         raise InputError("--target and --prefix cannot be used together")
     interpreter = python or default_python()
     mode, where = ("prefix", str(prefix.absolute())) if prefix else ("default", "")
-    return PendingProbe(interpreter, (mode, where), target_dir)
+    return PendingProbe(interpreter, (mode, where, installing), target_dir)
 
 
 class PendingProbe:
@@ -168,7 +176,7 @@ class PendingProbe:
     they did when the probe ran there and then.
     """
 
-    def __init__(self, python: Path, mode: tuple[str, str], target_dir: Path | None) -> None:
+    def __init__(self, python: Path, mode: tuple[str, str, bool], target_dir: Path | None) -> None:
         self._python = python
         self._mode = mode
         self._target_dir = target_dir
@@ -268,11 +276,12 @@ def is_this_interpreter(python: Path) -> bool:
     )
 
 
-def _start_probe(python: Path, mode: str, where: str) -> subprocess.Popen[bytes]:
+def _start_probe(python: Path, mode: str, where: str, installing: bool) -> subprocess.Popen[bytes]:
     from intoto_pip.install import probe_script
 
     source = Path(probe_script.__file__).read_text(encoding="utf-8")
-    command = [str(python), "-I", "-B", "-c", source, _packaging_dir(), mode, where]
+    purpose = "installing" if installing else "looking"
+    command = [str(python), "-I", "-B", "-c", source, _packaging_dir(), mode, where, purpose]
     return subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
