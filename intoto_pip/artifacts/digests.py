@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -91,13 +92,20 @@ def hash_files(
     normalize: bool = False,
     workers: int | None = None,
     cache: DigestCache | None = None,
+    regular_only: bool = False,
 ) -> list[str]:
     """The hex SHA-256 of each file (CR LF and lone CR read as LF with ``normalize``).
 
     With a ``cache``, digests it holds are reused where provably safe (module docstring) and
     the new ones are added. Raises InputError for a file that cannot be read.
+
+    With ``regular_only``, a path that is not a regular file (a symbolic link, a folder, a
+    pipe, a device) or cannot be read gets "" instead, and is never waited on: a pipe is
+    opened without blocking, a link not followed. For a list of paths that may not exist.
     """
-    with start_hash_files(paths, normalize=normalize, workers=workers, cache=cache) as pending:
+    with start_hash_files(
+        paths, normalize=normalize, workers=workers, cache=cache, regular_only=regular_only
+    ) as pending:
         return pending.result()
 
 
@@ -107,15 +115,20 @@ def start_hash_files(
     normalize: bool = False,
     workers: int | None = None,
     cache: DigestCache | None = None,
+    regular_only: bool = False,
 ) -> PendingDigests:
     """``hash_files``, begun: where a helper process may be forked, it starts on the small
     files at once, so the caller can do other work before it asks ``result()``. Use it as a
     context manager: a helper whose result is not asked for is ended."""
+    if regular_only and (cache is not None or normalize):
+        raise ValueError("regular_only hashes plain bytes, without a cache")
     if cache is not None:
         if cache.normalize is not None and cache.normalize != normalize:
             raise ValueError("a DigestCache serves one normalize_line_endings setting")
         cache.normalize = normalize
-    return PendingDigests(paths, normalize=normalize, workers=workers, cache=cache)
+    return PendingDigests(
+        paths, normalize=normalize, workers=workers, cache=cache, regular_only=regular_only
+    )
 
 
 class PendingDigests:
@@ -128,13 +141,15 @@ class PendingDigests:
         normalize: bool,
         workers: int | None,
         cache: DigestCache | None,
+        regular_only: bool = False,
     ) -> None:
         self._paths = paths
         self._normalize = normalize
         self._workers = workers
         self._cache = cache
+        self._regular_only = regular_only
         self._start = time.time_ns()  # before any fstat of this recording
-        self._hash_one = _small_hasher(normalize, cache)
+        self._hash_one = _hash_regular_small if regular_only else _small_hasher(normalize, cache)
         self._helper = None
         if _may_fork(len(paths), workers):
             self._helper = _Helper.start(paths, self._hash_one)
@@ -159,7 +174,11 @@ class PendingDigests:
             results = [self._hash_one(path) for path in paths]
         large = [index for index, (digest, _) in enumerate(results) if digest is None]
         keyed = cache is not None
-        done = _hash_large_files([paths[i] for i in large], self._normalize, keyed, self._workers)
+        large_paths = [paths[i] for i in large]
+        if self._regular_only:
+            done = _hash_large_files(large_paths, False, False, self._workers, _hash_regular_large)
+        else:
+            done = _hash_large_files(large_paths, self._normalize, keyed, self._workers)
         for index, result in zip(large, done, strict=True):
             results[index] = result
         if cache is not None:
@@ -210,6 +229,58 @@ def _hash_small(path: str, normalize: bool, keyed: bool) -> _Result:
     if normalize:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return hashlib.sha256(data).hexdigest(), key
+
+
+_REGULAR_FLAGS: Final = _OPEN_FLAGS | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_regular(path: str) -> int | None:
+    """A descriptor of ``path`` if it is a regular file that opens (never blocking on a
+    pipe, never following a link); None otherwise."""
+    try:
+        fd = os.open(path, _REGULAR_FLAGS)
+    except OSError:
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _hash_regular_small(path: str) -> _Result:
+    """As ``_hash_small``, but "" for what is not a readable regular file."""
+    fd = _open_regular(path)
+    if fd is None:
+        return "", None
+    try:
+        data = os.read(fd, SMALL_FILE)
+    except OSError:
+        return "", None
+    finally:
+        os.close(fd)
+    if len(data) == SMALL_FILE:
+        return None, None
+    return hashlib.sha256(data).hexdigest(), None
+
+
+def _hash_regular_large(path: str, normalize: bool, keyed: bool) -> _Result:
+    """As ``_hash_large``, but "" for what is not a readable regular file."""
+    fd = _open_regular(path)
+    if fd is None:
+        return "", None
+    view = memoryview(bytearray(READ_SIZE))
+    digest = hashlib.sha256()
+    try:
+        while count := os.readv(fd, [view]):
+            digest.update(view[:count])
+    except OSError:
+        return "", None
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), None
 
 
 def _small_hasher(normalize: bool, cache: DigestCache | None) -> Callable[[str], _Result]:
@@ -413,11 +484,16 @@ def _update_normalized(digest: hashlib._Hash, fd: int, view: memoryview) -> None
 
 
 def _hash_large_files(
-    paths: Sequence[str], normalize: bool, keyed: bool, workers: int | None
+    paths: Sequence[str],
+    normalize: bool,
+    keyed: bool,
+    workers: int | None,
+    hash_large: Callable[[str, bool, bool], _Result] | None = None,
 ) -> list[_Result]:
+    hash_large = hash_large or _hash_large
     count = min(len(paths), workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1)))
     if count <= 1:
-        return [_hash_large(path, normalize, keyed) for path in paths]
+        return [hash_large(path, normalize, keyed) for path in paths]
     # Imported here: most recordings have no large file, and start-up time counts.
     import threading
 
@@ -433,7 +509,7 @@ def _hash_large_files(
             if index is None:
                 return
             try:
-                results[index] = _hash_large(paths[index], normalize, keyed)
+                results[index] = hash_large(paths[index], normalize, keyed)
             except BaseException as exc:  # handed to the caller's thread below
                 errors[index] = exc
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from intoto_pip.archives.evidence import ArchiveMetadata
 from intoto_pip.archives.names import canonical_name
-from intoto_pip.artifacts.digests import PendingDigests, hash_files, start_hash_files
+from intoto_pip.artifacts.digests import hash_files, start_hash_files
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.install.check_evidence import (
     EVIDENCE_FOLDER,
@@ -104,18 +104,20 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
     records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
     owned = {row.path for record in records.values() if record for row in record.rows}
     chosen = [_Dist(info=installed[n], record=records[n]) for n in wanted if n in installed]
-    present, walked = _present(chosen, target)
     # The files RECORD names are hashed (by a helper process, where there is one) while the
-    # evidence is re-verified here; what only a final product names is hashed after.
-    by_record = _record_paths(chosen, present)
+    # folders are walked and the evidence re-verified here; what only a final product names
+    # is hashed after. Only what the walk found to be a regular file counts as present.
+    by_record = _record_paths(chosen)
     layouts = LayoutChecks()
-    with start_hash_files(by_record) as hashing:
+    with start_hash_files(by_record, regular_only=True) as hashing:
+        present, walked = _present(chosen, target)
         for dist in chosen:
             _read_verdict(dist)
             _reverify(dist, options, layouts)
-        digests = _collect(by_record, hashing)
-    digests.update(_hash(_product_paths(chosen, target, present, digests)))
-    unexpected = _unexpected(chosen, owned, walked, present)
+            _place(dist, target)
+        unexpected = _unexpected(chosen, owned, walked, present)
+        digests = _present_digests(by_record, hashing.result(), present)
+    digests.update(_hash(_product_paths(chosen, present, digests)))
     reports = [
         _report(dist, unexpected.get(dist.info.name, ()), digests, present) for dist in chosen
     ]
@@ -235,57 +237,47 @@ def _present(chosen: Sequence[_Dist], target: Target) -> tuple[set[str], set[str
     return present, walked
 
 
-def _record_paths(chosen: Sequence[_Dist], present: set[str]) -> list[str]:
-    """Every present file a RECORD row with a hash names, once (bytecode rows carry none
-    that is compared: see ``read_record``)."""
+def _record_paths(chosen: Sequence[_Dist]) -> list[str]:
+    """Every file a RECORD row with a hash names, once (bytecode rows carry none that is
+    compared: see ``read_record``)."""
     paths: dict[str, None] = {}
     for dist in chosen:
         if dist.record:
-            rows = dist.record.rows
-            paths.update(dict.fromkeys(r.path for r in rows if r.sha256 and r.path in present))
+            paths.update(dict.fromkeys(r.path for r in dist.record.rows if r.sha256))
     return list(paths)
+
+
+def _place(dist: _Dist, target: Target) -> None:
+    """Where the final product the evidence vouches for was installed, if there is one."""
+    if dist.product is not None and dist.record:
+        dist.placed = _placed(dist, target)
+        dist.placements = place_product(dist.placed, dist.product)
 
 
 def _product_paths(
-    chosen: Sequence[_Dist], target: Target, present: set[str], hashed: Mapping[str, str]
+    chosen: Sequence[_Dist], present: set[str], hashed: Mapping[str, str]
 ) -> list[str]:
-    """Every present file a final product names that is not hashed yet, once (each
-    distribution's placements are kept for the comparison)."""
+    """Every present file a final product names that is not hashed yet, once."""
     paths: dict[str, None] = {}
     for dist in chosen:
-        if dist.product is not None and dist.record:
-            dist.placed = _placed(dist, target)
-            dist.placements = place_product(dist.placed, dist.product)
-            named = (path for path, _, _ in dist.placements)
-            paths.update(dict.fromkeys(p for p in named if p in present and p not in hashed))
+        named = (path for path, _, _ in dist.placements)
+        paths.update(dict.fromkeys(p for p in named if p in present and p not in hashed))
     return list(paths)
 
 
-def _collect(paths: list[str], hashing: PendingDigests) -> dict[str, str]:
-    """``_hash``, from hashing already under way."""
-    from intoto_pip.errors import InputError
-
-    try:
-        return dict(zip(paths, hashing.result(), strict=True))
-    except InputError:
-        return _hash(paths)
+def _present_digests(paths: list[str], digests: list[str], present: set[str]) -> dict[str, str]:
+    """The digests of the paths that are present ("": not a regular file, or unreadable)."""
+    return {
+        path: digest
+        for path, digest in zip(paths, digests, strict=True)
+        if digest and path in present
+    }
 
 
 def _hash(paths: list[str]) -> dict[str, str]:
     """sha256 of each path; a file that vanished meanwhile is left out (so: missing)."""
-    from intoto_pip.errors import InputError
-
-    try:
-        return dict(zip(paths, hash_files(paths), strict=True))
-    except InputError:
-        pass
-    digests = {}
-    for path in paths:
-        try:
-            digests[path] = hash_files([path])[0]
-        except InputError:
-            continue
-    return digests
+    digests = hash_files(paths, regular_only=True)
+    return {path: digest for path, digest in zip(paths, digests, strict=True) if digest}
 
 
 def _placed(dist: _Dist, target: Target) -> PlacedDist:

@@ -17,7 +17,6 @@ the fingerprint again before it starts the interpreter: what runs is what was pr
 
 from __future__ import annotations
 
-import email.parser
 import json
 import os
 import subprocess
@@ -309,6 +308,9 @@ def _answer(python: Path, process: subprocess.Popen[bytes]) -> dict[str, Any]:
 
 
 def _scan(folder: Path) -> list[InstalledDist]:
+    # Imported here, not at the top: the probe starts before these load.
+    import email.parser
+
     from packaging.utils import canonicalize_name
 
     try:
