@@ -15,14 +15,18 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # Python writes these itself (and rewrites them whenever a source's timestamp changes).
 _PYC = re.compile(r"(?P<stem>[^.]+)\.[^.]+(\.opt-[12])?\.pyc\Z")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RecordRow:
-    """One row of RECORD: where the file is, and its sha256 (hex) if RECORD gives one."""
+class RecordRow(NamedTuple):
+    """One row of RECORD: where the file is, and its sha256 (hex) if RECORD gives one.
+
+    A named tuple, not a frozen dataclass: a check makes one per installed file (tens of
+    thousands), and this is made in half the time.
+    """
 
     path: str
     sha256: str | None
@@ -66,7 +70,7 @@ def read_record(dist_info: Path) -> DistRecord | None:
         if digest == "":
             problems.append(f"RECORD line {number}: hash {row[1]!r} is not sha256=<base64>")
             digest = None
-        rows.append(RecordRow(path=path, sha256=digest))
+        rows.append(RecordRow(path, digest))
     return DistRecord(root=root, rows=tuple(rows), tops=frozenset(tops), problems=tuple(problems))
 
 
@@ -144,10 +148,10 @@ def walk_files(folder: str) -> Iterator[str]:
         except OSError:
             continue
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                pending.append(entry.path)
-            elif entry.is_file(follow_symlinks=False):
+            if entry.is_file(follow_symlinks=False):  # most entries: one look
                 yield entry.path
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
 
 
 def top_files(folder: str) -> Iterator[str]:
