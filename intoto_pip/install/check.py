@@ -226,13 +226,11 @@ def _present(chosen: Sequence[_Dist], target: Target) -> tuple[set[str], set[str
     present = set(walked)
     for site in target.site_dirs:
         present.update(top_files(os.path.normpath(site)))
-    others = [
-        row.path
-        for dist in chosen
-        if dist.record
-        for row in dist.record.rows
-        if not row.path.startswith(dist.record.root + os.sep)
-    ]
+    others: list[str] = []
+    for dist in chosen:
+        if dist.record:
+            inside = dist.record.root + os.sep
+            others += [row.path for row in dist.record.rows if not row.path.startswith(inside)]
     present.update(regular_files(others))
     return present, walked
 

@@ -51,17 +51,20 @@ def read_record(dist_info: Path) -> DistRecord | None:
     root = os.path.normpath(dist_info.parent)
     prefix = root + os.sep
     rows: list[RecordRow] = []
-    tops: set[str] = set()
+    firsts: set[str] = set()
     problems: list[str] = []
-    # Thousands of rows per check: each is looked at once, on the cheapest path that holds.
+    slashes = os.sep == "/"
+    # Thousands of rows per check: each is looked at once, on the cheapest path that holds
+    # (the usual row, a relative name in normal form, is told apart in three looks).
     for number, row in enumerate(csv.reader(text.splitlines()), start=1):
         if not row or not (name := row[0]):
             continue
-        if _plain(name):
+        usual = slashes and "/." not in name and "//" not in name
+        if (usual and not name.startswith((".", "/"))) or _plain(name):
             path = prefix + name
             slash = name.find("/")
             if slash > 0:
-                tops.add(prefix + name[:slash])
+                firsts.add(name[:slash])
         else:
             path = os.path.normpath(os.path.join(root, name))
         # Bytecode is never compared (Python rewrites it): its hash is not even decoded.
@@ -71,7 +74,8 @@ def read_record(dist_info: Path) -> DistRecord | None:
             problems.append(f"RECORD line {number}: hash {row[1]!r} is not sha256=<base64>")
             digest = None
         rows.append(RecordRow(path, digest))
-    return DistRecord(root=root, rows=tuple(rows), tops=frozenset(tops), problems=tuple(problems))
+    tops = frozenset(prefix + first for first in firsts)
+    return DistRecord(root=root, rows=tuple(rows), tops=tops, problems=tuple(problems))
 
 
 def _plain(name: str) -> bool:
