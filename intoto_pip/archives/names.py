@@ -162,6 +162,33 @@ class SdistName:
     version: Version
 
 
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """Who an archive's file name says it is: as spelt there, and PEP 503 normalised."""
+
+    kind: str
+    raw_name: str
+    name: str
+    version: str
+
+
+def identify(filename: str) -> Identity:
+    """Parse a wheel or sdist file name; ArchiveError when it is neither."""
+    if filename.endswith(".whl"):
+        parsed = parse_wheel_filename(filename)
+        raw_name, raw_version = filename.split("-")[:2]
+        return Identity(kind="wheel", raw_name=raw_name, name=parsed.name, version=raw_version)
+    for suffix in _SDIST_SUFFIXES:
+        if filename.endswith(suffix):
+            sdist = parse_sdist_filename(filename)
+            raw_name, _, raw_version = filename.removesuffix(suffix).rpartition("-")
+            return Identity(kind="sdist", raw_name=raw_name, name=sdist.name, version=raw_version)
+    raise ArchiveError(f"{filename}: is neither a wheel (.whl) nor an sdist (.tar.gz, .zip)")
+
+
 def parse_wheel_filename(filename: str) -> WheelName:
     """Parse ``name-version[-build]-py-abi-platform.whl``; ArchiveError when malformed."""
     try:

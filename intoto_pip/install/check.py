@@ -185,7 +185,7 @@ _NO_KEY = (
 def _reverify_metadata(
     dist: _Dist, metadata: ArchiveMetadata, trust: Trust, layouts: LayoutChecks
 ) -> EvidenceVerdict:
-    from intoto_pip.archives.checked import identify
+    from intoto_pip.archives.names import identify
     from intoto_pip.verify.installed import EvidenceCheck, reverify_evidence
 
     record = dist.verdict
