@@ -4,7 +4,8 @@ Small files (under 64 KiB) cost system calls and interpreter time, which threads
 spread (they contend for the interpreter lock); when there are thousands of them on Linux
 and no other thread runs, a forked helper process takes a share of them. Large files cost
 reading and hashing, which release the lock, so they are hashed on threads with 1 MiB
-reads.
+reads. ``start_hash_files`` forks the helper at once and returns, so the caller can do other
+work while it hashes (``check`` re-verifies evidence meanwhile) and join in later.
 
 Reusing a digest (:class:`DigestCache`)
 ---------------------------------------
