@@ -16,26 +16,52 @@ verifying what is read is ``intoto_pip.verify``'s job.
 - :mod:`~intoto_pip.archives.sandbox`: private folders, and the only code that writes into them.
 """
 
-from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
-from intoto_pip.archives.names import (
-    SdistInfo,
-    SdistName,
-    WheelInfo,
-    WheelName,
-    canonical_name,
-    check_sdist,
-    check_wheel,
-    dist_info_folder,
-    intoto_dir,
-    member_name_problem,
-    parse_sdist_filename,
-    parse_wheel_filename,
-    planted_metadata,
-    product_names,
-)
-from intoto_pip.archives.reader import Member, SafeArchive
-from intoto_pip.archives.sandbox import make_sandbox, sandbox
-from intoto_pip.archives.wheel_record import RecordRow
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from intoto_pip.archives.limits import DEFAULT_LIMITS, ArchiveLimits
+    from intoto_pip.archives.names import (
+        SdistInfo,
+        SdistName,
+        WheelInfo,
+        WheelName,
+        canonical_name,
+        check_sdist,
+        check_wheel,
+        dist_info_folder,
+        intoto_dir,
+        member_name_problem,
+        parse_sdist_filename,
+        parse_wheel_filename,
+        planted_metadata,
+        product_names,
+    )
+    from intoto_pip.archives.reader import Member, SafeArchive
+    from intoto_pip.archives.sandbox import make_sandbox
+    from intoto_pip.archives.wheel_record import RecordRow
+
+# Loaded on first use: a command that needs one module of the package (``check`` reads the
+# evidence folder) does not pay for the zip and tar readers, METADATA parsing and the rest.
+# (``sandbox()`` itself is not re-exported: loaded lazily, the name would mean the submodule
+# once that is imported; import it from ``intoto_pip.archives.sandbox``.)
+_HOME = {
+    "DEFAULT_LIMITS": "limits",
+    "ArchiveLimits": "limits",
+    "Member": "reader",
+    "SafeArchive": "reader",
+    "make_sandbox": "sandbox",
+    "RecordRow": "wheel_record",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{_HOME.get(name, 'names')}")
+    return getattr(module, name)
+
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -58,5 +84,4 @@ __all__ = [
     "parse_wheel_filename",
     "planted_metadata",
     "product_names",
-    "sandbox",
 ]

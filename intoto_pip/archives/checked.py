@@ -9,47 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intoto_pip.archives.names import (
+    Identity,
     SdistInfo,
     WheelInfo,
     check_sdist,
     check_wheel,
+    identify,
     intoto_dir,
-    parse_sdist_filename,
-    parse_wheel_filename,
     product_names,
 )
-from intoto_pip.archives.reader import SafeArchive
-from intoto_pip.errors import ArchiveError
 
-_SDIST_SUFFIXES = (".tar.gz", ".zip")
+if TYPE_CHECKING:
+    from intoto_pip.archives.reader import SafeArchive
 
-
-@dataclass(frozen=True, kw_only=True)
-class Identity:
-    """Who an archive's file name says it is: as spelt there, and PEP 503 normalised."""
-
-    kind: str
-    raw_name: str
-    name: str
-    version: str
-
-
-def identify(filename: str) -> Identity:
-    """Parse a wheel or sdist file name; ArchiveError when it is neither."""
-    if filename.endswith(".whl"):
-        parsed = parse_wheel_filename(filename)
-        raw_name, raw_version = filename.split("-")[:2]
-        return Identity(kind="wheel", raw_name=raw_name, name=parsed.name, version=raw_version)
-    for suffix in _SDIST_SUFFIXES:
-        if filename.endswith(suffix):
-            sdist = parse_sdist_filename(filename)
-            raw_name, _, raw_version = filename.removesuffix(suffix).rpartition("-")
-            return Identity(kind="sdist", raw_name=raw_name, name=sdist.name, version=raw_version)
-    raise ArchiveError(f"{filename}: is neither a wheel (.whl) nor an sdist (.tar.gz, .zip)")
+__all__ = ["CheckedArchive", "Identity", "identify", "open_checked"]  # identify: see names
 
 
 class CheckedArchive:
@@ -78,6 +55,9 @@ def open_checked(
     path: Path, *, known_sha256: Mapping[str, str] | None = None
 ) -> Iterator[CheckedArchive]:
     """``path`` opened and checked whole (``known_sha256``: see ``SafeArchive.open``)."""
+    # Imported here: ``identify`` alone (``check``) needs no archive reader.
+    from intoto_pip.archives.reader import SafeArchive
+
     with SafeArchive.open(path, known_sha256=known_sha256) as archive:
         if archive.kind == "wheel":
             info: WheelInfo | SdistInfo = check_wheel(archive, path.name)

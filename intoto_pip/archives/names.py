@@ -16,9 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import HeaderParser
-from email.policy import compat32
 from typing import TYPE_CHECKING
 
 from packaging.tags import Tag
@@ -36,6 +33,8 @@ from intoto_pip.archives.wheel_record import RecordRow, check_record, parse_reco
 from intoto_pip.errors import ArchiveError
 
 if TYPE_CHECKING:  # archive.py imports this module: no runtime import back
+    from email.message import Message
+
     from intoto_pip.archives.reader import SafeArchive
 
 # NAME_MAX and PATH_MAX on common file systems: a longer name could not be written anyway.
@@ -161,6 +160,33 @@ class SdistName:
     filename: str
     name: str
     version: Version
+
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """Who an archive's file name says it is: as spelt there, and PEP 503 normalised."""
+
+    kind: str
+    raw_name: str
+    name: str
+    version: str
+
+
+def identify(filename: str) -> Identity:
+    """Parse a wheel or sdist file name; ArchiveError when it is neither."""
+    if filename.endswith(".whl"):
+        parsed = parse_wheel_filename(filename)
+        raw_name, raw_version = filename.split("-")[:2]
+        return Identity(kind="wheel", raw_name=raw_name, name=parsed.name, version=raw_version)
+    for suffix in _SDIST_SUFFIXES:
+        if filename.endswith(suffix):
+            sdist = parse_sdist_filename(filename)
+            raw_name, _, raw_version = filename.removesuffix(suffix).rpartition("-")
+            return Identity(kind="sdist", raw_name=raw_name, name=sdist.name, version=raw_version)
+    raise ArchiveError(f"{filename}: is neither a wheel (.whl) nor an sdist (.tar.gz, .zip)")
 
 
 def parse_wheel_filename(filename: str) -> WheelName:
@@ -311,6 +337,10 @@ def read_metadata(archive: SafeArchive, member: str) -> Message:
         text = archive.read(member).decode("utf-8")
     except UnicodeDecodeError:
         raise ArchiveError(f"{archive.filename}: member {member!r} is not UTF-8") from None
+    # Imported here: who only needs names and file names (``check``) does not load email.
+    from email.parser import HeaderParser
+    from email.policy import compat32
+
     return HeaderParser(policy=compat32).parsestr(text)
 
 

@@ -4,7 +4,8 @@ Small files (under 64 KiB) cost system calls and interpreter time, which threads
 spread (they contend for the interpreter lock); when there are thousands of them on Linux
 and no other thread runs, a forked helper process takes a share of them. Large files cost
 reading and hashing, which release the lock, so they are hashed on threads with 1 MiB
-reads.
+reads. ``start_hash_files`` forks the helper at once and returns, so the caller can do other
+work while it hashes (``check`` re-verifies evidence meanwhile) and join in later.
 
 Reusing a digest (:class:`DigestCache`)
 ---------------------------------------
@@ -44,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -91,33 +93,111 @@ def hash_files(
     normalize: bool = False,
     workers: int | None = None,
     cache: DigestCache | None = None,
+    regular_only: bool = False,
 ) -> list[str]:
     """The hex SHA-256 of each file (CR LF and lone CR read as LF with ``normalize``).
 
     With a ``cache``, digests it holds are reused where provably safe (module docstring) and
     the new ones are added. Raises InputError for a file that cannot be read.
+
+    With ``regular_only``, a path that is not a regular file (a symbolic link, a folder, a
+    pipe, a device) or cannot be read gets "" instead, and is never waited on: a pipe is
+    opened without blocking, a link not followed. For a list of paths that may not exist.
     """
-    keyed = cache is not None
+    with start_hash_files(
+        paths, normalize=normalize, workers=workers, cache=cache, regular_only=regular_only
+    ) as pending:
+        return pending.result()
+
+
+def start_hash_files(
+    paths: Sequence[str],
+    *,
+    normalize: bool = False,
+    workers: int | None = None,
+    cache: DigestCache | None = None,
+    regular_only: bool = False,
+) -> PendingDigests:
+    """``hash_files``, begun: where a helper process may be forked, it starts on the small
+    files at once, so the caller can do other work before it asks ``result()``. Use it as a
+    context manager: a helper whose result is not asked for is ended."""
+    if regular_only and (cache is not None or normalize):
+        raise ValueError("regular_only hashes plain bytes, without a cache")
     if cache is not None:
         if cache.normalize is not None and cache.normalize != normalize:
             raise ValueError("a DigestCache serves one normalize_line_endings setting")
         cache.normalize = normalize
-    start = time.time_ns()  # before any fstat of this recording
-    results = _hash_small_files(paths, normalize, cache, workers)
-    large = [index for index, (digest, _) in enumerate(results) if digest is None]
-    done = _hash_large_files([paths[i] for i in large], normalize, keyed, workers)
-    for index, result in zip(large, done, strict=True):
-        results[index] = result
-    if cache is not None:
-        cutoff = start - REUSE_MARGIN_NS
-        for path, (digest, key) in zip(paths, results, strict=True):
-            if key is None or digest is None:
-                continue  # a reused digest comes without a key: its entry is already there
-            if key[4] < cutoff:
-                cache.entries[path] = (key, digest)
-            else:
-                cache.entries.pop(path, None)  # changed too recently to be reused later
-    return [digest or "" for digest, _ in results]
+    return PendingDigests(
+        paths, normalize=normalize, workers=workers, cache=cache, regular_only=regular_only
+    )
+
+
+class PendingDigests:
+    """Digests on their way (see ``start_hash_files``)."""
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        normalize: bool,
+        workers: int | None,
+        cache: DigestCache | None,
+        regular_only: bool = False,
+    ) -> None:
+        self._paths = paths
+        self._normalize = normalize
+        self._workers = workers
+        self._cache = cache
+        self._regular_only = regular_only
+        self._start = time.time_ns()  # before any fstat of this recording
+        self._hash_one = _hash_regular_small if regular_only else _small_hasher(normalize, cache)
+        self._helper = None
+        if _may_fork(len(paths), workers):
+            self._helper = _Helper.start(paths, self._hash_one)
+
+    def __enter__(self) -> PendingDigests:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the helper if its work is not wanted any more."""
+        if self._helper is not None:
+            self._helper.end(kill=True)
+
+    def result(self) -> list[str]:
+        """The digests, in the order of ``paths``; InputError for a file that cannot be read."""
+        paths, cache = self._paths, self._cache
+        if self._helper is not None:
+            results = self._helper.finish()
+        else:
+            results = [self._hash_one(path) for path in paths]
+        large = [index for index, (digest, _) in enumerate(results) if digest is None]
+        keyed = cache is not None
+        large_paths = [paths[i] for i in large]
+        if self._regular_only:
+            done = _hash_large_files(large_paths, False, False, self._workers, _hash_regular_large)
+        else:
+            done = _hash_large_files(large_paths, self._normalize, keyed, self._workers)
+        for index, result in zip(large, done, strict=True):
+            results[index] = result
+        if cache is not None:
+            _remember(cache, paths, results, self._start)
+        return [digest or "" for digest, _ in results]
+
+
+def _remember(
+    cache: DigestCache, paths: Sequence[str], results: Sequence[_Result], start: int
+) -> None:
+    cutoff = start - REUSE_MARGIN_NS
+    for path, (digest, key) in zip(paths, results, strict=True):
+        if key is None or digest is None:
+            continue  # a reused digest comes without a key: its entry is already there
+        if key[4] < cutoff:
+            cache.entries[path] = (key, digest)
+        else:
+            cache.entries.pop(path, None)  # changed too recently to be reused later
 
 
 # --- small files --------------------------------------------------------------------------
@@ -152,11 +232,61 @@ def _hash_small(path: str, normalize: bool, keyed: bool) -> _Result:
     return hashlib.sha256(data).hexdigest(), key
 
 
-def _hash_small_files(
-    paths: Sequence[str], normalize: bool, cache: DigestCache | None, workers: int | None
-) -> list[_Result]:
-    """Each small file's result: (digest, key), or (digest, None) if reused; (None, None)
-    for a large file, which is left to the threads."""
+_REGULAR_FLAGS: Final = _OPEN_FLAGS | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_regular(path: str) -> int | None:
+    """A descriptor of ``path`` if it is a regular file that opens (never blocking on a
+    pipe, never following a link); None otherwise."""
+    try:
+        fd = os.open(path, _REGULAR_FLAGS)
+    except OSError:
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _hash_regular_small(path: str) -> _Result:
+    """As ``_hash_small``, but "" for what is not a readable regular file."""
+    fd = _open_regular(path)
+    if fd is None:
+        return "", None
+    try:
+        data = os.read(fd, SMALL_FILE)
+    except OSError:
+        return "", None
+    finally:
+        os.close(fd)
+    if len(data) == SMALL_FILE:
+        return None, None
+    return hashlib.sha256(data).hexdigest(), None
+
+
+def _hash_regular_large(path: str, normalize: bool, keyed: bool) -> _Result:
+    """As ``_hash_large``, but "" for what is not a readable regular file."""
+    fd = _open_regular(path)
+    if fd is None:
+        return "", None
+    view = memoryview(bytearray(READ_SIZE))
+    digest = hashlib.sha256()
+    try:
+        while count := os.readv(fd, [view]):
+            digest.update(view[:count])
+    except OSError:
+        return "", None
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), None
+
+
+def _small_hasher(normalize: bool, cache: DigestCache | None) -> Callable[[str], _Result]:
+    """Hash one small file: (digest, key), or (digest, None) if reused; (None, None) for a
+    large file, which is left to the threads."""
     keyed = cache is not None
     entries = cache.entries if cache is not None else {}
 
@@ -166,9 +296,7 @@ def _hash_small_files(
             return entry[1], None
         return _hash_small(path, normalize, keyed)
 
-    if _may_fork(len(paths), workers):
-        return _hash_forked(paths, hash_one)
-    return [hash_one(path) for path in paths]
+    return hash_one
 
 
 def _may_fork(count: int, workers: int | None) -> bool:
@@ -194,52 +322,86 @@ def _single_threaded() -> bool:
     return False
 
 
-def _hash_forked(paths: Sequence[str], hash_one: Callable[[str], _Result]) -> list[_Result]:
-    """Hash ``paths`` here and in a forked helper, which share the work chunk by chunk.
+class _Helper:
+    """A forked helper hashing ``paths`` with this process, which share the work chunk by
+    chunk.
 
     Chunk numbers wait in a pipe, one byte each, and each process reads the next one when
     it is free (a one-byte read cannot be split), so a helper that gets no CPU slows
-    nothing down: this process then takes the remaining chunks itself.
+    nothing down: this process then takes the remaining chunks itself. The helper starts at
+    once; this process joins in when ``finish`` is called.
     """
-    size = -(-len(paths) // _MAX_CHUNKS)
-    chunks = [range(start, min(start + size, len(paths))) for start in range(0, len(paths), size)]
-    token_r, token_w = os.pipe()
-    os.write(token_w, bytes(range(len(chunks))))  # at most 255 bytes: written at once
-    os.close(token_w)
-    result_r, result_w = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        for fd in (token_r, result_r, result_w):
-            os.close(fd)
-        return [hash_one(path) for path in paths]
-    if pid == 0:
-        _child(paths, chunks, hash_one, token_r, (result_r, result_w))
-    os.close(result_w)
-    results: list[_Result | None] = [None] * len(paths)
-    finished = False
-    try:
-        for chunk in _claimed(token_r, chunks):
-            for index in chunk:
-                results[index] = hash_one(paths[index])
-        reported = _read_results(result_r)
-        finished = True
-    finally:
-        os.close(token_r)
-        os.close(result_r)
-        if not finished:
-            import signal  # only on this error path (start-up time counts)
 
-            os.kill(pid, signal.SIGKILL)  # its work is not wanted any more
+    def __init__(
+        self,
+        paths: Sequence[str],
+        hash_one: Callable[[str], _Result],
+        chunks: Sequence[range],
+        fds: tuple[int, int],
+        pid: int,
+    ) -> None:
+        self._paths = paths
+        self._hash_one = hash_one
+        self._chunks = chunks
+        self._token_r, self._result_r = fds
+        self._pid: int | None = pid
+
+    @classmethod
+    def start(cls, paths: Sequence[str], hash_one: Callable[[str], _Result]) -> _Helper | None:
+        """The helper, forked; None if it could not be (this process does all the work)."""
+        size = -(-len(paths) // _MAX_CHUNKS)
+        chunks = [
+            range(start, min(start + size, len(paths))) for start in range(0, len(paths), size)
+        ]
+        token_r, token_w = os.pipe()
+        os.write(token_w, bytes(range(len(chunks))))  # at most 255 bytes: written at once
+        os.close(token_w)
+        result_r, result_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (token_r, result_r, result_w):
+                os.close(fd)
+            return None
+        if pid == 0:
+            _child(paths, chunks, hash_one, token_r, (result_r, result_w))
+        os.close(result_w)
+        return cls(paths, hash_one, chunks, (token_r, result_r), pid)
+
+    def finish(self) -> list[_Result]:
+        """Take the chunks left, then the helper's results: every file's result."""
+        paths, hash_one = self._paths, self._hash_one
+        results: list[_Result | None] = [None] * len(paths)
+        finished = False
+        try:
+            for chunk in _claimed(self._token_r, self._chunks):
+                for index in chunk:
+                    results[index] = hash_one(paths[index])
+            reported = _read_results(self._result_r)
+            finished = True
+        finally:
+            self.end(kill=not finished)
+        for index, result in reported:
+            results[index] = result
+        # What the helper did not report (it failed) is done here, and so is each file it
+        # could not read (an empty digest): hashing it here raises the InputError naming it.
+        return [
+            hash_one(paths[index]) if result is None or result[0] == "" else result
+            for index, result in enumerate(results)
+        ]
+
+    def end(self, *, kill: bool) -> None:
+        """Close the pipes and reap the helper (killed first if its work is not wanted)."""
+        if self._pid is None:
+            return
+        pid, self._pid = self._pid, None
+        os.close(self._token_r)
+        os.close(self._result_r)
+        if kill:
+            import signal  # only on this path (start-up time counts)
+
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    for index, result in reported:
-        results[index] = result
-    # What the helper did not report (it failed) is done here, and so is each file it could
-    # not read (an empty digest): hashing it here raises the InputError that names it.
-    return [
-        hash_one(paths[index]) if result is None or result[0] == "" else result
-        for index, result in enumerate(results)
-    ]
 
 
 def _claimed(token_r: int, chunks: Sequence[range]) -> Iterator[range]:
@@ -323,11 +485,16 @@ def _update_normalized(digest: hashlib._Hash, fd: int, view: memoryview) -> None
 
 
 def _hash_large_files(
-    paths: Sequence[str], normalize: bool, keyed: bool, workers: int | None
+    paths: Sequence[str],
+    normalize: bool,
+    keyed: bool,
+    workers: int | None,
+    hash_large: Callable[[str, bool, bool], _Result] | None = None,
 ) -> list[_Result]:
+    hash_large = hash_large or _hash_large
     count = min(len(paths), workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1)))
     if count <= 1:
-        return [_hash_large(path, normalize, keyed) for path in paths]
+        return [hash_large(path, normalize, keyed) for path in paths]
     # Imported here: most recordings have no large file, and start-up time counts.
     import threading
 
@@ -343,7 +510,7 @@ def _hash_large_files(
             if index is None:
                 return
             try:
-                results[index] = _hash_large(paths[index], normalize, keyed)
+                results[index] = hash_large(paths[index], normalize, keyed)
             except BaseException as exc:  # handed to the caller's thread below
                 errors[index] = exc
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from intoto_pip.verify.policy import Policy
     from intoto_pip.verify.provenance_policy import ProvenanceOptions
 
-PROVENANCE_MODES = ("off", "warn", "tofu", "require")  # verify.provenance_policy.MODES
+PROVENANCE_MODES = ("off", "warn", "tofu", "require")  # verify.policy.MODES
 
 
 def add_trust_flags(

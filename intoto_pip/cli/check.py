@@ -64,10 +64,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
-    from intoto_pip.install.check import check_environment
+    from intoto_pip.install.target import start_probe
 
-    report = check_environment(_options(args))
+    # The target interpreter starts first: it answers while the keys, the policy and the
+    # rest of the check are loaded here.
+    python = Path(args.python) if args.python else None
+    target_dir = Path(args.target) if args.target else None
+    with start_probe(python, target_dir=target_dir, installing=False) as probe:
+        from intoto_pip.install.check import check_environment
+
+        report = check_environment(_options(args), probe=probe)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:

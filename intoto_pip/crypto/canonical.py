@@ -96,7 +96,7 @@ def is_plain_json(value: Any) -> bool:
     return True
 
 
-def _fast_text(value: Any) -> str | None:
+def _fast_text(value: Any, plain: bool = False) -> str | None:
     """The canonical text from json's C encoder, or None where it could differ."""
     try:
         # The C encoder refuses cycles (ValueError) before the walk could loop on one.
@@ -107,12 +107,17 @@ def _fast_text(value: Any) -> str | None:
     # so a remaining backslash starts an escape the canonical form lacks.
     if "\\" in text and "\\" in text.replace("\\\\", "").replace('\\"', ""):
         return None
-    return text if is_plain_json(value) else None
+    return text if plain or is_plain_json(value) else None
 
 
-def encode_canonical(value: Any) -> bytes:
-    """Return the canonical JSON bytes of ``value`` (UTF-8)."""
-    text = _fast_text(value)
+def encode_canonical(value: Any, *, parsed: bool = False) -> bytes:
+    """Return the canonical JSON bytes of ``value`` (UTF-8).
+
+    ``parsed``: ``value`` is what ``models.strict_json.loads_strict`` returned, so it is built
+    only of exact dict, list, str, int, bool and None (floats and constants are refused
+    there), and the walk that makes sure of that is skipped.
+    """
+    text = _fast_text(value, parsed)
     if text is None:
         out: list[str] = []
         _encode(value, out)

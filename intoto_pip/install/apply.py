@@ -72,8 +72,8 @@ def _claims(
 ) -> Claims:
     """Refuse, before anything is written, a wheel that would write the interpreter, a file of
     a distribution that stays, or a file another wheel of this installation writes."""
-    from intoto_pip.install.installer_step import scheme_for
     from intoto_pip.install.ownership import check_paths, claims_of, planned_paths
+    from intoto_pip.install.target import scheme_for
 
     claims = claims_of(target, existing.values(), {c.meta.name for c in order})
     for candidate, source in zip(order, sources, strict=True):

@@ -25,12 +25,14 @@ from pathlib import Path
 
 from intoto_pip.archives.evidence import ArchiveMetadata
 from intoto_pip.archives.names import canonical_name
+from intoto_pip.artifacts.digests import hash_files, start_hash_files
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.install.check_evidence import (
     EVIDENCE_FOLDER,
+    Placed,
     PlacedDist,
     compare_with_product,
-    installed_paths,
+    place_product,
 )
 from intoto_pip.install.check_report import (
     CheckReport,
@@ -48,10 +50,16 @@ from intoto_pip.install.installed_files import (
     top_folders,
     walk_files,
 )
-from intoto_pip.install.target import InstalledDist, Target, probe_target
+from intoto_pip.install.target import (
+    InstalledDist,
+    PendingProbe,
+    Target,
+    scheme_for,
+    start_probe,
+)
 from intoto_pip.install.verdict_record import FILENAME as VERDICT_RECORD
 from intoto_pip.install.verdict_record import VerdictRecord, parse_record
-from intoto_pip.verify.installed import EvidenceVerdict
+from intoto_pip.verify.installed import EvidenceVerdict, LayoutChecks
 from intoto_pip.verify.policy import Policy, Trust
 
 __all__ = ["CheckOptions", "CheckReport", "check_environment"]
@@ -76,25 +84,42 @@ class _Dist:
     verdict_problem: str = ""
     evidence: EvidenceReport | None = None
     product: Mapping[str, str] | None = None
+    placed: PlacedDist | None = None  # set with ``product``, once the target is known
+    placements: Placed = field(default_factory=list)  # where ``product`` was installed
 
 
-def check_environment(options: CheckOptions) -> CheckReport:
-    """Check the target's distributions; a finding is in the report, never raised."""
-    target = probe_target(options.python, target_dir=options.target_dir)
+def check_environment(options: CheckOptions, *, probe: PendingProbe | None = None) -> CheckReport:
+    """Check the target's distributions; a finding is in the report, never raised.
+
+    ``probe``: the target's probe, already started for ``options.python`` and
+    ``options.target_dir`` (so the caller's own start-up overlaps it).
+    """
+    if probe is None:
+        with start_probe(options.python, target_dir=options.target_dir, installing=False) as run:
+            target = run.result()
+    else:
+        target = probe.result()
     installed = target.installed()
     wanted = list(dict.fromkeys(canonical_name(n) for n in options.names)) or sorted(installed)
     records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
     owned = {row.path for record in records.values() if record for row in record.rows}
     chosen = [_Dist(info=installed[n], record=records[n]) for n in wanted if n in installed]
-    for dist in chosen:
-        _read_verdict(dist)
-        _reverify(dist, target, options)
-    present, walked = _present(chosen, target)
-    digests = _hash(_to_hash(chosen, target, present))
-    unexpected = _unexpected(chosen, owned, walked, present)
+    # The files RECORD names are hashed (by a helper process, where there is one) while the
+    # folders are walked and the evidence re-verified here; what only a final product names
+    # is hashed after. Only what the walk found to be a regular file counts as present.
+    by_record = _record_paths(chosen)
+    layouts = LayoutChecks()
+    with start_hash_files(by_record, regular_only=True) as hashing:
+        present, walked = _present(chosen, target)
+        for dist in chosen:
+            _read_verdict(dist)
+            _reverify(dist, options, layouts)
+            _place(dist, target)
+        unexpected = _unexpected(chosen, owned, walked, present)
+        digests = _present_digests(by_record, hashing.result(), present)
+    digests.update(_hash(_product_paths(chosen, present, digests)))
     reports = [
-        _report(dist, target, unexpected.get(dist.info.name, ()), digests, present)
-        for dist in chosen
+        _report(dist, unexpected.get(dist.info.name, ()), digests, present) for dist in chosen
     ]
     return CheckReport(
         python=target.executable,
@@ -122,7 +147,7 @@ def _read_verdict(dist: _Dist) -> None:
         dist.verdict_problem = str(exc)
 
 
-def _reverify(dist: _Dist, target: Target, options: CheckOptions) -> None:
+def _reverify(dist: _Dist, options: CheckOptions, layouts: LayoutChecks) -> None:
     """Re-verify the installed evidence, if any; keep the final product to compare with."""
     from intoto_pip.archives.evidence import read_evidence_folder
     from intoto_pip.errors import VerificationError
@@ -141,7 +166,7 @@ def _reverify(dist: _Dist, target: Target, options: CheckOptions) -> None:
     try:
         metadata = read_evidence_folder(folder)
         assert metadata is not None
-        verdict = _reverify_metadata(dist, metadata, trust)
+        verdict = _reverify_metadata(dist, metadata, trust, layouts)
     except VerificationError as exc:
         dist.evidence = EvidenceReport(status="refused", problem=str(exc))
         return
@@ -157,8 +182,10 @@ _NO_KEY = (
 )
 
 
-def _reverify_metadata(dist: _Dist, metadata: ArchiveMetadata, trust: Trust) -> EvidenceVerdict:
-    from intoto_pip.archives.checked import identify
+def _reverify_metadata(
+    dist: _Dist, metadata: ArchiveMetadata, trust: Trust, layouts: LayoutChecks
+) -> EvidenceVerdict:
+    from intoto_pip.archives.names import identify
     from intoto_pip.verify.installed import EvidenceCheck, reverify_evidence
 
     record = dist.verdict
@@ -173,7 +200,7 @@ def _reverify_metadata(dist: _Dist, metadata: ArchiveMetadata, trust: Trust) -> 
         archive=archive,
         now=record.installed_at if record else datetime.now(UTC),
     )
-    return reverify_evidence(metadata, check)
+    return reverify_evidence(metadata, check, layouts)
 
 
 def _evidence_report(verdict: EvidenceVerdict, *, compared: bool) -> EvidenceReport:
@@ -199,52 +226,59 @@ def _present(chosen: Sequence[_Dist], target: Target) -> tuple[set[str], set[str
     present = set(walked)
     for site in target.site_dirs:
         present.update(top_files(os.path.normpath(site)))
-    others = [
-        row.path
-        for dist in chosen
-        if dist.record
-        for row in dist.record.rows
-        if not row.path.startswith(dist.record.root + os.sep)
-    ]
+    others: list[str] = []
+    for dist in chosen:
+        if dist.record:
+            inside = dist.record.root + os.sep
+            others += [row.path for row in dist.record.rows if not row.path.startswith(inside)]
     present.update(regular_files(others))
     return present, walked
 
 
-def _to_hash(chosen: Sequence[_Dist], target: Target, present: set[str]) -> list[str]:
-    """Every present file a final product or a RECORD row with a hash names, once (bytecode
-    rows carry none that is compared: see ``read_record``)."""
+def _record_paths(chosen: Sequence[_Dist]) -> list[str]:
+    """Every file a RECORD row with a hash names, once (bytecode rows carry none that is
+    compared: see ``read_record``)."""
     paths: dict[str, None] = {}
     for dist in chosen:
         if dist.record:
-            rows = dist.record.rows
-            paths.update(dict.fromkeys(r.path for r in rows if r.sha256 and r.path in present))
-        if dist.product is not None and dist.record:
-            named = installed_paths(_placed(dist, target), dist.product)
-            paths.update(dict.fromkeys(p for p in named if p in present))
+            paths.update(dict.fromkeys(r.path for r in dist.record.rows if r.sha256))
     return list(paths)
+
+
+def _place(dist: _Dist, target: Target) -> None:
+    """Where the final product the evidence vouches for was installed, if there is one."""
+    if dist.product is not None and dist.record:
+        dist.placed = _placed(dist, target)
+        dist.placements = place_product(dist.placed, dist.product)
+
+
+def _product_paths(
+    chosen: Sequence[_Dist], present: set[str], hashed: Mapping[str, str]
+) -> list[str]:
+    """Every present file a final product names that is not hashed yet, once."""
+    paths: dict[str, None] = {}
+    for dist in chosen:
+        named = (path for path, _, _ in dist.placements)
+        paths.update(dict.fromkeys(p for p in named if p in present and p not in hashed))
+    return list(paths)
+
+
+def _present_digests(paths: list[str], digests: list[str], present: set[str]) -> dict[str, str]:
+    """The digests of the paths that are present ("": not a regular file, or unreadable)."""
+    return {
+        path: digest
+        for path, digest in zip(paths, digests, strict=True)
+        if digest and path in present
+    }
 
 
 def _hash(paths: list[str]) -> dict[str, str]:
     """sha256 of each path; a file that vanished meanwhile is left out (so: missing)."""
-    from intoto_pip.artifacts.digests import hash_files
-    from intoto_pip.errors import InputError
-
-    try:
-        return dict(zip(paths, hash_files(paths), strict=True))
-    except InputError:
-        pass
-    digests = {}
-    for path in paths:
-        try:
-            digests[path] = hash_files([path])[0]
-        except InputError:
-            continue
-    return digests
+    digests = hash_files(paths, regular_only=True)
+    return {path: digest for path, digest in zip(paths, digests, strict=True) if digest}
 
 
 def _placed(dist: _Dist, target: Target) -> PlacedDist:
-    from intoto_pip.install.installer_step import scheme_for
-
     assert dist.record is not None
     scheme = {k: os.path.normpath(v) for k, v in scheme_for(target, dist.info.name).items()}
     return PlacedDist(
@@ -258,7 +292,6 @@ def _placed(dist: _Dist, target: Target) -> PlacedDist:
 
 def _report(
     dist: _Dist,
-    target: Target,
     unexpected: Sequence[str],
     digests: Mapping[str, str],
     present: set[str],
@@ -266,8 +299,8 @@ def _report(
     problems, notes = _problems(dist), _notes(dist)
     modified, missing = _record_findings(dist.record, present, digests)
     found_unexpected = set(unexpected)
-    if dist.product is not None and dist.record is not None:
-        findings = compare_with_product(_placed(dist, target), dist.product, digests)
+    if dist.product is not None and dist.placed is not None:
+        findings = compare_with_product(dist.placed, dist.product, digests, dist.placements)
         modified |= set(findings.modified)
         missing |= set(findings.missing)
         found_unexpected |= set(findings.unexpected)
@@ -294,14 +327,17 @@ def _record_findings(
     modified: set[str] = set()
     missing: set[str] = set()
     for row in record.rows if record else ():
-        if is_bytecode(row.path) or in_pycache(row.path):
+        path, sha256 = row.path, row.sha256
+        if sha256 is not None and digests.get(path) == sha256:
+            continue  # intact (most rows): decided in one look
+        if is_bytecode(path) or in_pycache(path):
             continue
-        digest = digests.get(row.path)
-        if row.path not in present or (row.sha256 and digest is None):
-            if not os.path.isdir(row.path):  # some tools list folders
-                missing.add(row.path)
-        elif row.sha256 and digest != row.sha256:
-            modified.add(row.path)
+        digest = digests.get(path)
+        if path not in present or (sha256 and digest is None):
+            if not os.path.isdir(path):  # some tools list folders
+                missing.add(path)
+        elif sha256 and digest != sha256:
+            modified.add(path)
     return modified, missing
 
 

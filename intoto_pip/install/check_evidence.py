@@ -61,20 +61,21 @@ class EvidenceFindings:
     unexpected: tuple[str, ...]
 
 
+Placed = list[tuple[str, str, bool]]  # (installed path, sha256, a .data/scripts file)
+
+
 def compare_with_product(
     dist: PlacedDist,
     product: Mapping[str, str],
     digests: Mapping[str, str],
+    placed: Placed | None = None,
 ) -> EvidenceFindings:
     """Compare every member of ``product`` with the installed file (``digests``: sha256 of
-    each file present, by path), and every RECORD row with ``product``."""
-    data_prefix = _data_prefix(dist)
+    each file present, by path), and every RECORD row with ``product``. ``placed``:
+    ``place_product(dist, product)``, if the caller has it already."""
     modified, missing = [], []
     expected: set[str] = set()
-    for member, sha256 in product.items():
-        if "__pycache__" in member.split("/")[:-1]:
-            continue
-        path, is_script = _installed_path(member, data_prefix, dist)
+    for path, sha256, is_script in place_product(dist, product) if placed is None else placed:
         expected.add(path)
         digest = digests.get(path)
         if digest is None:
@@ -98,14 +99,22 @@ def compare_with_product(
     )
 
 
+def place_product(dist: PlacedDist, product: Mapping[str, str]) -> Placed:
+    """Where each member of ``product`` was installed, with its sha256 and whether it is a
+    ``.data/scripts`` file (bytecode members never are installed: left out)."""
+    data_prefix = _data_prefix(dist)
+    placed = []
+    for member, sha256 in product.items():
+        if member.startswith("__pycache__/") or "/__pycache__/" in member:
+            continue
+        path, is_script = _installed_path(member, data_prefix, dist)
+        placed.append((path, sha256, is_script))
+    return placed
+
+
 def installed_paths(dist: PlacedDist, product: Mapping[str, str]) -> list[str]:
     """Where each member of ``product`` was installed (bytecode members never are)."""
-    data_prefix = _data_prefix(dist)
-    return [
-        _installed_path(member, data_prefix, dist)[0]
-        for member in product
-        if "__pycache__" not in member.split("/")[:-1]
-    ]
+    return [path for path, _, _ in place_product(dist, product)]
 
 
 def _data_prefix(dist: PlacedDist) -> str:

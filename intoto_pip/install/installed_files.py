@@ -8,7 +8,6 @@ per file: one walk finds both what exists and what nobody listed.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import csv
 import os
@@ -16,14 +15,18 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # Python writes these itself (and rewrites them whenever a source's timestamp changes).
 _PYC = re.compile(r"(?P<stem>[^.]+)\.[^.]+(\.opt-[12])?\.pyc\Z")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RecordRow:
-    """One row of RECORD: where the file is, and its sha256 (hex) if RECORD gives one."""
+class RecordRow(NamedTuple):
+    """One row of RECORD: where the file is, and its sha256 (hex) if RECORD gives one.
+
+    A named tuple, not a frozen dataclass: a check makes one per installed file (tens of
+    thousands), and this is made in half the time.
+    """
 
     path: str
     sha256: str | None
@@ -48,36 +51,50 @@ def read_record(dist_info: Path) -> DistRecord | None:
     root = os.path.normpath(dist_info.parent)
     prefix = root + os.sep
     rows: list[RecordRow] = []
-    tops: set[str] = set()
+    firsts: set[str] = set()
     problems: list[str] = []
+    slashes = os.sep == "/"
+    # Thousands of rows per check: each is looked at once, on the cheapest path that holds
+    # (the usual row, a relative name in normal form, is told apart in three looks).
     for number, row in enumerate(csv.reader(text.splitlines()), start=1):
-        if not row or not row[0]:
+        if not row or not (name := row[0]):
             continue
-        name = row[0]
-        path = prefix + name if _plain(name) else os.path.normpath(os.path.join(root, name))
-        first, sep, _ = name.partition("/")
-        if sep and _plain(name):
-            tops.add(prefix + first)
+        usual = slashes and "/." not in name and "//" not in name
+        if (usual and not name.startswith((".", "/"))) or _plain(name):
+            path = prefix + name
+            slash = name.find("/")
+            if slash > 0:
+                firsts.add(name[:slash])
+        else:
+            path = os.path.normpath(os.path.join(root, name))
         # Bytecode is never compared (Python rewrites it): its hash is not even decoded.
-        digest = None if name.endswith(".pyc") else _sha256_hex(row[1] if len(row) > 1 else "")
+        field = row[1] if len(row) > 1 and not name.endswith(".pyc") else ""
+        digest = _sha256_hex(field) if field else None
         if digest == "":
             problems.append(f"RECORD line {number}: hash {row[1]!r} is not sha256=<base64>")
             digest = None
-        rows.append(RecordRow(path=path, sha256=digest))
-    return DistRecord(root=root, rows=tuple(rows), tops=frozenset(tops), problems=tuple(problems))
+        rows.append(RecordRow(path, digest))
+    tops = frozenset(prefix + first for first in firsts)
+    return DistRecord(root=root, rows=tuple(rows), tops=tops, problems=tuple(problems))
 
 
 def _plain(name: str) -> bool:
     """A relative name already in normal form (most rows): no join or normpath needed."""
+    if os.sep != "/":
+        return False
+    if "/." not in name and "//" not in name and not name.startswith((".", "/")):
+        return True  # the usual row, decided in three looks
     return (
-        os.sep == "/"
-        and not name.startswith(("/", "./", "../"))
+        not name.startswith(("/", "./", "../"))
         and "/./" not in name
         and "/../" not in name
         and "//" not in name
         and not name.endswith(("/.", "/.."))
         and name not in (".", "..")
     )
+
+
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def _sha256_hex(field: str) -> str | None:
@@ -87,8 +104,11 @@ def _sha256_hex(field: str) -> str | None:
     algorithm, _, value = field.partition("=")
     if algorithm != "sha256":
         return ""
+    # What base64.urlsafe_b64decode does (characters outside the alphabet are dropped),
+    # without its per-call overhead.
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        data = (value + "=" * (-len(value) % 4)).encode("ascii").translate(_URLSAFE)
+        raw = binascii.a2b_base64(data)
     except (binascii.Error, ValueError):
         return ""
     return raw.hex() if len(raw) == 32 else ""
@@ -132,10 +152,10 @@ def walk_files(folder: str) -> Iterator[str]:
         except OSError:
             continue
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                pending.append(entry.path)
-            elif entry.is_file(follow_symlinks=False):
+            if entry.is_file(follow_symlinks=False):  # most entries: one look
                 yield entry.path
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
 
 
 def top_files(folder: str) -> Iterator[str]:

@@ -31,7 +31,7 @@ from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executab
 from intoto_pip.errors import InstallError
 from intoto_pip.install.bytecode import BytecodeCompiler, Compiled, compiler_for
 from intoto_pip.install.ownership import Claims, check_paths, claims_of, planned_paths
-from intoto_pip.install.target import InstalledDist, Target, interpreter_unchanged
+from intoto_pip.install.target import InstalledDist, Target, interpreter_unchanged, scheme_for
 from intoto_pip.install.transaction import Transaction
 from intoto_pip.install.wheel_source import VerifiedWheel, open_wheel
 
@@ -142,12 +142,6 @@ def _record_digest(sha256_hex: str) -> str:
     import base64
 
     return base64.urlsafe_b64encode(bytes.fromhex(sha256_hex)).decode().rstrip("=")
-
-
-def scheme_for(target: Target, name: str) -> dict[str, str]:
-    scheme = {key: target.scheme[key] for key in ("purelib", "platlib", "scripts", "data")}
-    scheme["headers"] = os.path.join(target.scheme["include"], name)
-    return scheme
 
 
 def _extra_metadata(wheel: WheelToInstall) -> dict[str, bytes]:

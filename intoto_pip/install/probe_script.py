@@ -15,21 +15,27 @@ import sysconfig
 from typing import Any
 
 
-def probe(mode: str, where: str) -> dict[str, Any]:
-    """The facts ``target.Target`` is made of; ``mode`` "prefix" installs under ``where``."""
-    from packaging import markers, tags
-
+def probe(mode: str, where: str, installing: bool = True) -> dict[str, Any]:
+    """The facts ``target.Target`` is made of; ``mode`` "prefix" installs under ``where``.
+    Without ``installing``, the wheel tags and markers are left out (empty): looking at what
+    is installed needs neither, and computing them costs the most."""
     in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
-    return {
+    facts: dict[str, Any] = {
         "executable": sys.executable,
         "version": ".".join(map(str, sys.version_info[:3])),
         "paths": _paths(mode, where, in_venv),
-        "tags": [str(t) for t in tags.sys_tags()],
-        "markers": dict(markers.default_environment()),
+        "tags": [],
+        "markers": {},
         "externally_managed": None if in_venv else _externally_managed(),
         "in_venv": in_venv,
         "cache_tag": sys.implementation.cache_tag,
     }
+    if installing:
+        from packaging import markers, tags
+
+        facts["tags"] = [str(t) for t in tags.sys_tags()]
+        facts["markers"] = dict(markers.default_environment())
+    return facts
 
 
 def _paths(mode: str, where: str, in_venv: bool) -> dict[str, str]:
@@ -63,6 +69,7 @@ def _externally_managed() -> str | None:
 
 
 if __name__ == "__main__":
-    # argv: our own packaging's folder (used only when the target has none), mode, where.
+    # argv: our own packaging's folder (used only when the target has none), mode, where,
+    # and "installing" or "looking" (see ``probe``).
     sys.path.append(sys.argv[1])
-    json.dump(probe(sys.argv[2], sys.argv[3]), sys.stdout)
+    json.dump(probe(sys.argv[2], sys.argv[3], sys.argv[4] != "looking"), sys.stdout)

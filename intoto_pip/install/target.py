@@ -17,7 +17,6 @@ the fingerprint again before it starts the interpreter: what runs is what was pr
 
 from __future__ import annotations
 
-import email.parser
 import json
 import os
 import subprocess
@@ -123,6 +122,14 @@ class Target:
         return found
 
 
+def scheme_for(target: Target, name: str) -> dict[str, str]:
+    """The scheme ``installer`` installs distribution ``name`` into (headers get a folder of
+    their own). Here, not beside the installer step: ``check`` needs it without ``installer``."""
+    scheme = {key: target.scheme[key] for key in ("purelib", "platlib", "scripts", "data")}
+    scheme["headers"] = os.path.join(target.scheme["include"], name)
+    return scheme
+
+
 def default_python() -> Path:
     """The active virtual environment's interpreter, else the one running intoto-pip."""
     venv = os.environ.get("VIRTUAL_ENV")
@@ -137,11 +144,76 @@ def probe_target(
     python: Path | None = None, *, target_dir: Path | None = None, prefix: Path | None = None
 ) -> Target:
     """Ask the target interpreter for its scheme, tags and markers (one subprocess)."""
+    with start_probe(python, target_dir=target_dir, prefix=prefix) as probe:
+        return probe.result()
+
+
+def start_probe(
+    python: Path | None = None,
+    *,
+    target_dir: Path | None = None,
+    prefix: Path | None = None,
+    installing: bool = True,
+) -> PendingProbe:
+    """Start probing the target interpreter; the caller works meanwhile, then asks
+    ``result()`` (use it as a context manager, so an unanswered probe is ended).
+
+    ``installing=False`` leaves out the wheel tags and markers (a Target that supports no
+    wheel and cannot evaluate a marker): enough to look at what is installed, and faster.
+    """
     if target_dir is not None and prefix is not None:
         raise InputError("--target and --prefix cannot be used together")
     interpreter = python or default_python()
     mode, where = ("prefix", str(prefix.absolute())) if prefix else ("default", "")
-    info = _run_probe(interpreter, mode, where)
+    return PendingProbe(interpreter, (mode, where, installing), target_dir)
+
+
+class PendingProbe:
+    """A probe under way: the interpreter starts at once and answers in ``result()``.
+
+    A failure to start it is kept and raised by ``result()``, so errors surface in the order
+    they did when the probe ran there and then.
+    """
+
+    def __init__(self, python: Path, mode: tuple[str, str, bool], target_dir: Path | None) -> None:
+        self._python = python
+        self._mode = mode
+        self._target_dir = target_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._error: OSError | None = None
+        if not is_this_interpreter(python):
+            try:
+                self._process = _start_probe(python, *mode)
+            except OSError as exc:
+                self._error = exc
+
+    def __enter__(self) -> PendingProbe:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def result(self) -> Target:
+        """The target as the interpreter described it; InputError if it could not."""
+        if self._error is not None:
+            raise InputError(f"--python {self._python}: cannot run the interpreter ({self._error})")
+        if self._process is None:
+            from intoto_pip.install import probe_script
+
+            info = probe_script.probe(*self._mode)
+        else:
+            info = _answer(self._python, self._process)
+        return _target_from(self._python, info, self._target_dir)
+
+    def close(self) -> None:
+        """End the interpreter if it is still running (an error came first)."""
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.kill()
+            process.communicate()
+
+
+def _target_from(interpreter: Path, info: dict[str, Any], target_dir: Path | None) -> Target:
     scheme = {key: str(info["paths"].get(key, "")) for key in SCHEME_KEYS}
     if target_dir is not None:
         root = str(target_dir.absolute())
@@ -203,24 +275,30 @@ def is_this_interpreter(python: Path) -> bool:
     )
 
 
-def _run_probe(python: Path, mode: str, where: str) -> dict[str, Any]:
+def _start_probe(python: Path, mode: str, where: str, installing: bool) -> subprocess.Popen[bytes]:
     from intoto_pip.install import probe_script
 
-    if is_this_interpreter(python):
-        return probe_script.probe(mode, where)
     source = Path(probe_script.__file__).read_text(encoding="utf-8")
-    command = [str(python), "-I", "-B", "-c", source, _packaging_dir(), mode, where]
+    purpose = "installing" if installing else "looking"
+    command = [str(python), "-I", "-B", "-c", source, _packaging_dir(), mode, where, purpose]
+    return subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def _answer(python: Path, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """The probe's report, read from its output; InputError when it has none to give."""
     try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        stdout, stderr = process.communicate(timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        process.kill()
+        process.communicate()
         raise InputError(f"--python {python}: cannot run the interpreter ({exc})") from exc
-    if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+    if process.returncode != 0:
+        last = (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise InputError(f"--python {python}: probing the interpreter failed: {last}")
     try:
-        info = json.loads(done.stdout)
+        info = json.loads(stdout)
     except ValueError:
         info = None
     if not isinstance(info, dict):
@@ -230,6 +308,9 @@ def _run_probe(python: Path, mode: str, where: str) -> dict[str, Any]:
 
 
 def _scan(folder: Path) -> list[InstalledDist]:
+    # Imported here, not at the top: the probe starts before these load.
+    import email.parser
+
     from packaging.utils import canonicalize_name
 
     try:

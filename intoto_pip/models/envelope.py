@@ -204,7 +204,7 @@ def _parse_classic(document: dict[str, Any]) -> Envelope:
     return Envelope(
         kind="metablock",
         payload=signed,
-        signed_bytes=encode_canonical(signed),
+        signed_bytes=encode_canonical(signed, parsed=True),  # from parse_envelope's loads
         signatures=_parse_signatures(document["signatures"], dsse=False),
     )
 

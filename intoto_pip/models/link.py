@@ -43,6 +43,9 @@ def normalize_artifact_name(name: str) -> str:
     """
     if not name:
         return name
+    plain = "/." not in name and "//" not in name and not name.startswith((".", "/"))
+    if plain and not name.endswith("/"):
+        return name  # already normal (most names): normpath would return it unchanged
     normalized = posixpath.normpath(name)
     if normalized.startswith("//"):
         normalized = "/" + normalized.lstrip("/")
@@ -63,6 +66,10 @@ def digest_problem(algorithm: str, value: str) -> str | None:
 
 def parse_digest(value: object, where: str) -> dict[str, str]:
     """A non-empty ``{algorithm: lowercase hex}`` map, each of its algorithm's length."""
+    if type(value) is dict and len(value) == 1:  # the usual ``{"sha256": hex}``, in one look
+        sha256 = value.get("sha256")
+        if type(sha256) is str and len(sha256) == 64 and _LOWER_HEX.fullmatch(sha256):
+            return {"sha256": sha256}
     digest = expect_object(value, where)
     if not digest:
         raise MetadataError(f"{where}: expected a non-empty {{algorithm: hex}} map")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from intoto_pip.crypto.gpg_keys import GpgKey
 from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.errors import RuleError, SignatureError, VerificationError
 from intoto_pip.models.envelope import Envelope, signature_problems, verified_keys
@@ -49,6 +50,48 @@ class _Context:
     skip_inspections: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class CheckedLayout:
+    """A root layout whose signatures verified with ``layout_keys`` at ``now``, parsed.
+
+    Many supply chains under one layout (every installed distribution a producer released
+    with it) need its signatures checked and its text parsed once (``check_layout``); each
+    verification still judges expiry at its own time.
+    """
+
+    envelope: Envelope
+    layout_keys: tuple[VerificationKey, ...]
+    now: datetime
+    signers: tuple[VerificationKey, ...]
+    layout: Layout
+
+    def serves(
+        self, envelope: Envelope, layout_keys: Sequence[VerificationKey], now: datetime
+    ) -> bool:
+        """Whether this is the check of ``envelope`` with exactly ``layout_keys``, and holds
+        at ``now``: a GPG key's expiry depends on the time, so with one the time must match."""
+        if envelope is not self.envelope or tuple(layout_keys) != self.layout_keys:
+            return False
+        return _aware(now) == self.now or not any(isinstance(k, GpgKey) for k in self.layout_keys)
+
+
+def check_layout(
+    envelope: Envelope, *, layout_keys: Sequence[VerificationKey], now: datetime
+) -> CheckedLayout:
+    """Verify a root layout's signatures and parse it; a refusal raises as ``verify_layout``
+    would. Expiry is not judged here: ``verify_layout`` does, at its own ``now``."""
+    now = _aware(now)
+    signers = _check_layout_signatures(envelope, layout_keys, "layout", now)
+    layout = Layout.from_dict(envelope.payload, where="layout")
+    return CheckedLayout(
+        envelope=envelope,
+        layout_keys=tuple(layout_keys),
+        now=now,
+        signers=tuple(signers),
+        layout=layout,
+    )
+
+
 def verify_layout(
     envelope: Envelope,
     *,
@@ -58,6 +101,7 @@ def verify_layout(
     run_inspection: InspectionRunner | None,
     now: datetime,
     skip_inspections: bool = False,
+    checked: CheckedLayout | None = None,
 ) -> VerificationResult:
     """Verify a supply chain; return what was found, or raise a VerificationError.
 
@@ -65,9 +109,11 @@ def verify_layout(
     turns on substitution, and then a placeholder without a value is a refusal.
     ``skip_inspections`` leaves out the inspections and their rules (re-checking evidence
     after installation, when the archive they ran on is gone); the result then lists none.
+    ``checked``: ``check_layout`` of this very envelope with these keys, whose signature
+    checks then stand (used only if it ``serves`` them, and, for a GPG key, whose expiry
+    depends on the time, only if it was made at this ``now``).
     """
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = _aware(now)
     context = _Context(
         links=links,
         run_inspection=run_inspection,
@@ -76,7 +122,13 @@ def verify_layout(
         depth=0,
         skip_inspections=skip_inspections,
     )
-    return _verify(envelope, layout_keys, params, context)
+    if checked is not None and not checked.serves(envelope, layout_keys, now):
+        checked = None
+    return _verify(envelope, layout_keys, params, context, checked)
+
+
+def _aware(now: datetime) -> datetime:
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now
 
 
 def _verify(
@@ -84,9 +136,14 @@ def _verify(
     layout_keys: Sequence[VerificationKey],
     params: Mapping[str, str] | None,
     context: _Context,
+    checked: CheckedLayout | None = None,
 ) -> VerificationResult:
-    signers = _check_layout_signatures(envelope, layout_keys, context)
-    layout = _parse_layout(envelope, context)
+    if checked is None:
+        signers = _check_layout_signatures(envelope, layout_keys, _what(context), context.now)
+        layout = _parse_layout(envelope, context)
+    else:
+        signers = list(checked.signers)
+        layout = _judge_layout(checked.layout, context)
     if params is not None:
         layout = substitute_layout(layout, params)
     found = [load_step_links(layout, step, context.links) for step in layout.steps]
@@ -117,13 +174,12 @@ def _what(context: _Context) -> str:
 
 
 def _check_layout_signatures(
-    envelope: Envelope, layout_keys: Sequence[VerificationKey], context: _Context
+    envelope: Envelope, layout_keys: Sequence[VerificationKey], what: str, now: datetime
 ) -> list[VerificationKey]:
-    what = _what(context)
     if not layout_keys:
         raise SignatureError(f"{what}: no key to verify it with (give at least one layout key)")
     try:
-        signers = verified_keys(envelope, layout_keys, now=context.now, strict_expiry=True)
+        signers = verified_keys(envelope, layout_keys, now=now, strict_expiry=True)
     except SignatureError as exc:  # a GPG layout key that has expired, with its date
         raise SignatureError(f"{what}: {exc}") from exc
     for key in layout_keys:
@@ -134,8 +190,11 @@ def _check_layout_signatures(
 
 
 def _parse_layout(envelope: Envelope, context: _Context) -> Layout:
+    return _judge_layout(Layout.from_dict(envelope.payload, where=_what(context)), context)
+
+
+def _judge_layout(layout: Layout, context: _Context) -> Layout:
     what = _what(context)
-    layout = Layout.from_dict(envelope.payload, where=what)
     if layout.expires <= context.now:
         raise VerificationError(f"{what} expired at {format_expires(layout.expires)}")
     if context.name and layout.inspect:

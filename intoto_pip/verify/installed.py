@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from intoto_pip.archives.evidence import ArchiveMetadata
+from intoto_pip.crypto.keys import VerificationKey
 from intoto_pip.store import read_user_file
-from intoto_pip.verify.engine import verify_layout
+from intoto_pip.verify.engine import CheckedLayout, check_layout, verify_layout
 from intoto_pip.verify.policy import Trust
 
 
@@ -50,15 +51,50 @@ class EvidenceCheck:
     now: datetime
 
 
-def reverify_evidence(metadata: ArchiveMetadata, check: EvidenceCheck) -> EvidenceVerdict:
-    """Verify the installed evidence (no inspections); a refusal raises VerificationError."""
+class LayoutChecks:
+    """The root layouts checked so far in one run, by their bytes and the keys checked with.
+
+    The distributions of one producer carry one layout: its signatures are verified and its
+    text parsed once (``engine.check_layout``), and each distribution's links, thresholds and
+    rules are verified against it as before. A layout that fails is not kept: each
+    distribution that carries it is refused on its own.
+    """
+
+    def __init__(self) -> None:
+        self._checked: dict[tuple[bytes, tuple[VerificationKey, ...]], CheckedLayout] = {}
+
+    def check(
+        self, metadata: ArchiveMetadata, keys: Sequence[VerificationKey], now: datetime
+    ) -> CheckedLayout:
+        """The check of ``metadata``'s layout with ``keys``, made now or kept from before."""
+        key = (metadata.layout, tuple(keys))
+        found = self._checked.get(key)
+        if found is None or not found.serves(found.envelope, keys, now):
+            envelope = found.envelope if found is not None else metadata.envelope()
+            found = check_layout(envelope, layout_keys=keys, now=now)
+            self._checked[key] = found
+        return found
+
+
+def reverify_evidence(
+    metadata: ArchiveMetadata, check: EvidenceCheck, layouts: LayoutChecks | None = None
+) -> EvidenceVerdict:
+    """Verify the installed evidence (no inspections); a refusal raises VerificationError.
+
+    ``layouts``: layouts already checked in this run, shared across distributions.
+    """
     if check.trust.layout is not None:  # out of band: the policy's layout replaces the shipped
         metadata = replace(
             metadata,
             layout=read_user_file(check.trust.layout),
             layout_origin=f"{check.trust.layout} (out-of-band layout)",
         )
-    envelope = metadata.envelope()
+    checked = None
+    if layouts is not None:
+        checked = layouts.check(metadata, check.trust.layout_keys, check.now)
+        envelope = checked.envelope
+    else:
+        envelope = metadata.envelope()
     params = {
         "NAME": check.raw_name,
         "VERSION": check.version,
@@ -73,6 +109,7 @@ def reverify_evidence(metadata: ArchiveMetadata, check: EvidenceCheck) -> Eviden
         run_inspection=None,
         now=check.now,
         skip_inspections=True,
+        checked=checked,
     )
     products = {name: hashes.get("sha256", "") for name, hashes in result.summary.products.items()}
     return EvidenceVerdict(

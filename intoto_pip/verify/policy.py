@@ -25,11 +25,10 @@ usage error (exit 2).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from intoto_pip.archives.names import canonical_name
 from intoto_pip.crypto.keys import (
@@ -39,9 +38,15 @@ from intoto_pip.crypto.keys import (
     public_key_from_pem,
 )
 from intoto_pip.errors import InputError, KeyLoadError
-from intoto_pip.models.publisher import PublisherPin, publisher_from_table
 from intoto_pip.store import read_user_file
-from intoto_pip.verify.provenance_policy import DEFAULT_MODE, MODES
+
+if TYPE_CHECKING:
+    from intoto_pip.models.publisher import PublisherPin
+
+# The provenance modes (``verify.provenance_policy`` acts on them). Here, so that reading a
+# policy for in-toto trust alone (``check``) loads nothing of PEP 740.
+MODES = ("off", "warn", "tofu", "require")
+DEFAULT_MODE = "off"
 
 ALL = ":all:"
 _TOP_KEYS = frozenset({"allow-unverified", "projects", "provenance"})
@@ -117,6 +122,8 @@ def load_policy(
 
 
 def parse_policy(data: bytes, *, where: str, base: Path) -> Policy:
+    import tomllib  # here: without a policy file, nothing is parsed
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -156,6 +163,8 @@ def _project(value: object, *, at: str, base: Path, source: str) -> Trust:
     )
     publisher = None
     if "publisher" in table:
+        from intoto_pip.models.publisher import publisher_from_table
+
         publisher = publisher_from_table(
             _table(table["publisher"], f"{at}.publisher"), where=f"{at}.publisher"
         )

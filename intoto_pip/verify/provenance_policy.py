@@ -22,8 +22,6 @@ from pathlib import Path
 from intoto_pip.models.provenance import PUBLISH_V1, SLSA_PROVENANCE_V1
 from intoto_pip.models.publisher import PublisherIdentity, PublisherPin
 
-MODES = ("off", "warn", "tofu", "require")
-DEFAULT_MODE = "off"
 SHORT_TYPES = {PUBLISH_V1: "publish/v1", SLSA_PROVENANCE_V1: "slsa-provenance/v1"}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from intoto_pip.artifacts import digests as file_digests
-from intoto_pip.artifacts.digests import SMALL_FILE, DigestCache, hash_files
+from intoto_pip.artifacts.digests import SMALL_FILE, DigestCache, hash_files, start_hash_files
 from intoto_pip.errors import InputError
 
 SIZES = [0, 1, 700, SMALL_FILE - 1, SMALL_FILE, SMALL_FILE + 1, 3 * 1024 * 1024 + 5]
@@ -288,3 +288,63 @@ def test_a_cache_serves_one_line_ending_setting(tmp_path: Path) -> None:
     hash_files(paths, cache=cache)
     with pytest.raises(ValueError, match="normalize"):
         hash_files(paths, cache=cache, normalize=True)
+
+
+# --- hashing begun early, and paths that may not be regular files ---------------------------
+
+
+def test_hashing_begun_early_gives_the_same_digests(
+    tmp_path: Path, low_fork_threshold: list[int]
+) -> None:
+    paths = write_files(tmp_path, 41)
+    expected = [sha(Path(path).read_bytes()) for path in paths]
+    with start_hash_files(paths) as pending:
+        assert len(low_fork_threshold) == 1  # the helper started before result() was asked
+        assert pending.result() == expected
+    with pytest.raises(ChildProcessError):
+        os.waitpid(low_fork_threshold[0], os.WNOHANG)  # reaped
+
+
+def test_a_helper_whose_result_is_not_wanted_is_ended(
+    tmp_path: Path, low_fork_threshold: list[int]
+) -> None:
+    paths = write_files(tmp_path, 41)
+    with start_hash_files(paths):
+        pass
+    assert len(low_fork_threshold) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(low_fork_threshold[0], os.WNOHANG)  # killed and reaped
+
+
+@pytest.mark.parametrize("workers", [1, None])
+def test_regular_only_gives_nothing_for_what_is_not_a_regular_file(
+    tmp_path: Path, workers: int | None
+) -> None:
+    regular = tmp_path / "regular"
+    regular.write_bytes(b"data")
+    large = tmp_path / "large"
+    large.write_bytes(b"y" * (SMALL_FILE * 2))
+    (tmp_path / "link").symlink_to(regular)
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "pipe")  # opening it to read would wait for a writer
+    names = ["regular", "large", "link", "folder", "pipe", "gone"]
+    paths = [str(tmp_path / name) for name in names]
+    digests = hash_files(paths, regular_only=True, workers=workers)
+    assert digests == [sha(b"data"), sha(b"y" * (SMALL_FILE * 2)), "", "", "", ""]
+
+
+def test_regular_only_through_the_helper(tmp_path: Path, low_fork_threshold: list[int]) -> None:
+    paths = write_files(tmp_path, 41)
+    os.mkfifo(tmp_path / "pipe")
+    paths.insert(20, str(tmp_path / "pipe"))
+    digests = hash_files(paths, regular_only=True)
+    assert len(low_fork_threshold) == 1
+    assert digests[20] == ""
+    assert digests[:20] + digests[21:] == [
+        sha(Path(p).read_bytes()) for p in paths if "pipe" not in p
+    ]
+
+
+def test_regular_only_takes_no_cache(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="regular_only"):
+        hash_files([], regular_only=True, cache=DigestCache())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -126,6 +127,36 @@ def test_a_deleted_file_is_named(env: tuple[Path, Project]) -> None:
     assert code == 1
     assert _dist(report, "demo-pkg")["missing"] == [str(module)]
     assert "missing: demo_pkg/util.py" in output
+
+
+def test_a_file_replaced_by_a_link_to_the_same_bytes_is_not_intact(
+    env: tuple[Path, Project], tmp_path: Path
+) -> None:
+    python, project = env
+    module = site_packages(python) / "demo_pkg" / "util.py"
+    with _restored(module):
+        elsewhere = tmp_path / "util.py"
+        elsewhere.write_bytes(module.read_bytes())
+        module.unlink()
+        module.symlink_to(elsewhere)  # same digest, but not the installed file any more
+        code, _, report = _check(python, project, "demo-pkg")
+        module.unlink()
+    assert code == 1
+    assert _dist(report, "demo-pkg")["missing"] == [str(module)]
+
+
+def test_a_pipe_where_a_file_was_is_missing_and_does_not_stall_the_check(
+    env: tuple[Path, Project],
+) -> None:
+    python, project = env
+    module = site_packages(python) / "demo_pkg" / "util.py"
+    with _restored(module):
+        module.unlink()
+        os.mkfifo(module)  # opened to be read, it would wait for a writer forever
+        code, _, report = _check(python, project, "demo-pkg")
+        module.unlink()
+    assert code == 1
+    assert _dist(report, "demo-pkg")["missing"] == [str(module)]
 
 
 def test_an_added_pth_file_is_named(env: tuple[Path, Project]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from intoto_pip.errors import InputError
-from intoto_pip.install.target import probe_target
+from intoto_pip.install.target import probe_target, start_probe
 
 
 def test_probe_of_this_interpreter() -> None:
@@ -92,3 +92,35 @@ def test_the_interpreter_is_fingerprinted_along_its_links(tmp_path: Path) -> Non
     (tmp_path / "real").unlink()
     (tmp_path / "real").symlink_to("/bin/sh")
     assert not interpreter_unchanged(target)
+
+
+@pytest.mark.parametrize("in_process", [True, False])
+def test_a_probe_for_looking_only_has_the_scheme_but_no_tags_or_markers(
+    monkeypatch: pytest.MonkeyPatch, in_process: bool
+) -> None:
+    from intoto_pip.install import target as module
+
+    if not in_process:
+        monkeypatch.setattr(module, "is_this_interpreter", lambda python: False)
+    full = probe_target(Path(sys.executable))
+    with start_probe(Path(sys.executable), installing=False) as probe:
+        looking = probe.result()
+    assert looking.scheme == full.scheme
+    assert looking.executable == full.executable
+    assert looking.tags == () and looking.markers == {}
+    assert not looking.supports_tags(frozenset({"py3-none-any"}))  # cannot choose a wheel
+
+
+def test_a_probe_that_cannot_start_fails_when_its_answer_is_asked(tmp_path: Path) -> None:
+    probe = start_probe(tmp_path / "no-python")  # no error yet: the caller's come first
+    with pytest.raises(InputError, match="cannot run the interpreter"):
+        probe.result()
+
+
+def test_an_unanswered_probe_is_ended(tmp_path: Path) -> None:
+    slow = tmp_path / "python"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    with start_probe(slow) as probe:
+        process = probe._process
+    assert process is not None and process.returncode is not None  # killed and reaped

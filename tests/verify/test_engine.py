@@ -10,6 +10,7 @@ import pytest
 from intoto_pip.errors import MetadataError, RuleError, SignatureError, VerificationError
 from intoto_pip.models.envelope import Envelope, Signature
 from intoto_pip.store import link_filename
+from intoto_pip.verify.engine import CheckedLayout, check_layout, verify_layout
 from intoto_pip.verify.result import ArtifactRuleError
 from tests.verify.builders import (
     NOW,
@@ -433,3 +434,61 @@ def test_a_pubkey_missing_from_keys_is_only_a_warning() -> None:
         f"step 'build': pubkeys names keyid {'00' * 32!r}, which is not in the layout's keys "
         "(ignored: it can never sign)",
     )
+
+
+# --- a layout checked once for many supply chains -----------------------------------------
+
+
+def _verify_checked(envelope: Envelope, checked: CheckedLayout) -> Any:
+    return verify_layout(
+        envelope,
+        layout_keys=[key("owner")],
+        links=simple_links(),
+        params=None,
+        run_inspection=None,
+        now=NOW,
+        checked=checked,
+    )
+
+
+def test_a_checked_layout_stands_for_its_own_envelope() -> None:
+    envelope = sign(simple_layout(), "owner")
+    checked = check_layout(envelope, layout_keys=[key("owner")], now=NOW)
+    assert checked.signers == (key("owner"),)
+    assert _verify_checked(envelope, checked).layout_signers == (key("owner").keyid,)
+
+
+def test_a_checked_layout_does_not_stand_for_another_envelope() -> None:
+    checked = check_layout(sign(simple_layout(), "owner"), layout_keys=[key("owner")], now=NOW)
+    forged = sign(simple_layout(), "mallory")
+    with pytest.raises(SignatureError, match="no valid signature"):
+        _verify_checked(forged, checked)
+
+
+def test_a_checked_layout_holds_only_for_the_keys_it_was_checked_with() -> None:
+    envelope = sign(simple_layout(), "owner")
+    checked = check_layout(envelope, layout_keys=[key("owner")], now=NOW)
+    assert checked.serves(envelope, [key("owner")], NOW)
+    assert checked.serves(envelope, [key("owner")], NOW + timedelta(days=1))  # time-free
+    assert not checked.serves(envelope, [key("owner"), key("alice")], NOW)
+    assert not checked.serves(sign(simple_layout(), "owner"), [key("owner")], NOW)
+
+
+def test_a_checked_layout_is_still_judged_for_expiry() -> None:
+    envelope = sign(simple_layout(expires="2030-06-01T00:00:00Z"), "owner")
+    checked = check_layout(envelope, layout_keys=[key("owner")], now=NOW)
+    with pytest.raises(VerificationError, match="expired"):
+        verify_layout(
+            envelope,
+            layout_keys=[key("owner")],
+            links=simple_links(),
+            params=None,
+            run_inspection=None,
+            now=NOW + timedelta(days=365),
+            checked=checked,
+        )
+
+
+def test_checking_a_layout_refuses_a_bad_signature() -> None:
+    with pytest.raises(SignatureError, match="no valid signature"):
+        check_layout(sign(simple_layout(), "mallory"), layout_keys=[key("owner")], now=NOW)
