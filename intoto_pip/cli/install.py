@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from intoto_pip.install.pipeline import InstallOptions
+    from intoto_pip.install.pipeline import InstallOptions, InstallOutcome
 
 NAME = "install"
 EXAMPLE = """\
@@ -144,9 +144,7 @@ def _add_trust_options(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from intoto_pip.cli import _install_output as output
     from intoto_pip.errors import InputError
-    from intoto_pip.install.pipeline import run_install
 
     if args.editable:
         raise InputError(
@@ -160,16 +158,38 @@ def run(args: argparse.Namespace) -> int:
     if not args.requirements and not args.requirement and lock is None:
         raise InputError("nothing to install: give requirements, archives or -r FILE")
     _check_report_destination(args.report)
-    options = _options(args)
     if lock is not None:
         from intoto_pip.install.lock_install import install_lock
 
-        outcome = install_lock(options, lock)
+        outcome = install_lock(_options(args), lock)
     else:
-        outcome = run_install(options)
+        outcome = _install(args)
+    from intoto_pip.cli import _install_output as output
+
     if args.report:
         output.write_report(args.report, outcome)
     return output.show(outcome, quiet=args.quiet, requested=args.requirements, verbose=args.verbose)
+
+
+def _install(args: argparse.Namespace) -> InstallOutcome:
+    """The target's probe and pip's settings started first, then the rest loaded meanwhile."""
+    from pathlib import Path
+
+    from intoto_pip.install import early
+
+    _paths, requirements = early.split_requirements(tuple(args.requirements))
+    started = early.start(
+        _interpreter(args.python),
+        target_dir=Path(args.target) if args.target else None,
+        prefix=Path(args.prefix) if args.prefix else None,
+        needs_pip=bool(requirements or args.requirement),
+    )
+    try:
+        from intoto_pip.install.pipeline import run_install
+
+        return run_install(_options(args), started)
+    finally:
+        started.close()
 
 
 def _check_report_destination(report: str | None) -> None:

@@ -32,49 +32,55 @@ from intoto_pip.install.candidates import (
     wheel_pending,
 )
 from intoto_pip.install.downloads import fetch_all
+from intoto_pip.install.early import Started, split_requirements, start
 from intoto_pip.install.fetch import Progress, copy_local, fetch_url, private_folder
 from intoto_pip.install.options import InstallOptions, ProgressFactory
 from intoto_pip.install.pip_inputs import check_pip_inputs
-from intoto_pip.install.pip_settings import PendingSettings, start_reading
+from intoto_pip.install.pip_settings import PendingSettings
 from intoto_pip.install.requirements import (
     check_compatible,
     direct_url_requirements,
     unsatisfied,
 )
 from intoto_pip.install.resolve import ResolvedItem, index_url, resolve, with_settings
-from intoto_pip.install.target import Target, default_python, probe_target
+from intoto_pip.install.target import Target
 
 __all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
 
-ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
+def run_install(options: InstallOptions, started: Started | None = None) -> InstallOutcome:
+    """Verify everything, then install everything or nothing.
 
-def run_install(options: InstallOptions) -> InstallOutcome:
-    """Verify everything, then install everything or nothing."""
-    local_paths, requirements = _split(options.requirements)
-    # pip's own settings are read by pip in the background while the target is probed.
-    needs_pip = bool(requirements or options.resolve.requirement_files)
-    pending = _start_settings(options) if needs_pip else None
+    ``started``: the target's probe and pip's settings, begun by the caller (``early``) with
+    this ``options``' interpreter, target and requirements; else they are started here."""
+    local_paths, requirements = split_requirements(options.requirements)
+    if started is None:
+        needs_pip = bool(requirements or options.resolve.requirement_files)
+        started = _start(options, needs_pip)
     try:
-        return _run(options, local_paths, requirements, pending)
+        return _run(options, local_paths, requirements, started)
     finally:
-        if pending is not None:
-            pending.close()
+        started.close()
 
 
-def _start_settings(options: InstallOptions) -> PendingSettings | None:
-    if options.resolve.settings is not None:
-        return None
-    return start_reading(options.python or default_python(), options.resolve.env)
+def _start(options: InstallOptions, needs_pip: bool) -> Started:
+    return start(
+        options.python,
+        target_dir=options.target_dir,
+        prefix=options.prefix,
+        needs_pip=needs_pip and options.resolve.settings is None,
+        environ=None if options.resolve.env is None else dict(options.resolve.env),
+    )
 
 
 def _run(
     options: InstallOptions,
     local_paths: list[Path],
     requirements: list[str],
-    pending: PendingSettings | None,
+    started: Started,
 ) -> InstallOutcome:
-    target = probe_target(options.python, target_dir=options.target_dir, prefix=options.prefix)
+    target = started.probe.result()
+    pending = started.settings
     _check_managed(target, options)
     # Before anything else: nothing handed to pip may make it build (and so run) a distribution.
     check_pip_inputs(requirements, options.resolve.requirement_files)
@@ -185,19 +191,6 @@ def _check_managed(target: Target, options: InstallOptions) -> None:
             f"({target.externally_managed.strip().splitlines()[0]}); use a virtual environment, "
             "--target or --prefix, or --break-system-packages"
         )
-
-
-def _split(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
-    paths, requirements = [], []
-    for item in items:
-        if item.endswith(ARCHIVE_SUFFIXES) and "://" not in item:
-            path = Path(item)
-            if not path.is_file():
-                raise InputError(f"{item}: no such archive")
-            paths.append(path)
-        else:
-            requirements.append(item)
-    return paths, requirements
 
 
 def _collect_local(path: Path, folder: Path, options: InstallOptions) -> Pending | Candidate:
