@@ -85,3 +85,27 @@ def test_a_single_download_runs_in_this_thread() -> None:
         return threading.current_thread().name
 
     assert fetch_all([run]) == [threading.main_thread().name]
+
+
+def test_a_failure_stops_the_downloads_under_way_at_their_next_chunk() -> None:
+    """A download that would go on for a long time (a chunk every few milliseconds) stops as
+    soon as another one has failed: the failure is raised without waiting for it."""
+    chunks: list[int] = []
+
+    def endless(progress: Progress | None) -> int:
+        assert progress is not None
+        for size in range(100_000):
+            chunks.append(size)
+            progress(size, None)
+            time.sleep(0.005)
+        return -1
+
+    def failing(_progress: Progress | None) -> int:
+        time.sleep(0.05)
+        raise InstallError("failed")
+
+    started = time.monotonic()
+    with pytest.raises(InstallError, match="failed"):
+        fetch_all([failing, endless])
+    assert time.monotonic() - started < 60  # not the 500 s the endless download would take
+    assert len(chunks) < 100_000
