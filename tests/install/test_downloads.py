@@ -43,7 +43,7 @@ def test_the_first_failure_in_order_is_raised_and_later_jobs_do_not_start() -> N
             if index == 1:
                 gate.set()
                 raise InstallError("second")
-            time.sleep(0.2)  # a download that takes a while
+            time.sleep(1.0)  # a download that takes a while
             ran.append(index)
             return index
 
