@@ -49,7 +49,8 @@ def _install_locked(outcome: InstallOutcome, compile_bytecode: bool) -> InstallO
     existing = target.installed()
     replaced = [existing[c.meta.name] for c in order if c.meta.name in existing]
     with contextlib.ExitStack() as stack:
-        # Each wheel opened once, through the reader that verified it, for checking and writing.
+        # Each wheel opened once, through the reader that verified it, for checking and writing;
+        # every byte written is checked against the member hashes its verifier found.
         sources = [
             stack.enter_context(open_wheel(c.fetched.path, verified_sha256=c.verdict.member_sha256))
             for c in order
