@@ -73,22 +73,11 @@ def _lock_options(
 def _finish(
     candidates: list[Candidate], folder: Path, target: Target, options: InstallOptions
 ) -> InstallOutcome:
-    from intoto_pip.install.apply import install_all
-    from intoto_pip.install.pipeline import _build_accepted
-    from intoto_pip.install.provenance import record_first_seen
-    from intoto_pip.install.requirements import check_compatible
+    from intoto_pip.install.pipeline import _build_accepted, install_verified
 
     built = _build_accepted(candidates, folder, target, options)
     outcome = InstallOutcome(target=target, candidates=tuple(built), dry_run=options.dry_run)
-    if outcome.refused:
-        return outcome
-    for candidate in outcome.candidates:
-        check_compatible(candidate.meta, candidate.fetched.filename, target)
-    if options.dry_run:
-        return outcome
-    installed = install_all(outcome, compile_bytecode=options.compile_bytecode)
-    record_first_seen(installed, options)
-    return installed
+    return outcome if outcome.refused else install_verified(outcome, options)
 
 
 def fetch_locked(locked: LockedFile, folder: Path, options: InstallOptions) -> Pending | Candidate:

@@ -107,14 +107,7 @@ def _run(
             outcome = _with_pip(outcome, local, requirements, folder, options, pending)
             if outcome.refused:
                 return outcome
-        for candidate in outcome.candidates:
-            check_compatible(candidate.meta, candidate.fetched.filename, target)
-        if options.dry_run:
-            return outcome
-        options.announce(f"installing {_count(outcome.candidates, 'distribution')}")
-        installed = install_all(outcome, compile_bytecode=options.compile_bytecode)
-        _record_publishers(installed, options)
-        return installed
+        return install_verified(outcome, options)
     finally:
         from intoto_pip.install.fetch import remove_folder
 
@@ -125,11 +118,20 @@ def _count(items: Sequence[object], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
-def _record_publishers(outcome: InstallOutcome, options: InstallOptions) -> None:
-    """Trust on first use: remember who published what was just installed."""
+def install_verified(outcome: InstallOutcome, options: InstallOptions) -> InstallOutcome:
+    """The last steps of every installation whose candidates were all accepted: each must fit
+    the target; then, unless it is a dry run, all are installed in one transaction and who
+    published them is remembered (trust on first use)."""
     from intoto_pip.install.provenance import record_first_seen
 
-    record_first_seen(outcome, options)
+    for candidate in outcome.candidates:
+        check_compatible(candidate.meta, candidate.fetched.filename, outcome.target)
+    if options.dry_run:
+        return outcome
+    options.announce(f"installing {_count(outcome.candidates, 'distribution')}")
+    installed = install_all(outcome, compile_bytecode=options.compile_bytecode)
+    record_first_seen(installed, options)
+    return installed
 
 
 def _split_no_binary(
