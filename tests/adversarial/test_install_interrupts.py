@@ -17,7 +17,6 @@ import posix
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -93,15 +92,6 @@ class Interrupter:
         wrapped_open = self.wrap(io.open)
         patch.setattr(io, "open", wrapped_open)
         patch.setattr(builtins, "open", wrapped_open)
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "tmp"
-    folder.mkdir(mode=0o700)
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))
-    return folder
 
 
 def _run(wheel: Path, target: Path, interrupter: Interrupter) -> int:

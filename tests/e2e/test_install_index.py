@@ -17,11 +17,6 @@ from tests.support.tree import diff, snapshot
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(tmp_path_factory.mktemp("keys"))
-
-
 def _app(project: Project, folder: Path, version: str) -> Path:
     files = {"app/__init__.py": f"import dep\nVERSION = {version!r}\nDEP = dep.VALUE\n".encode()}
     return project.signed_wheel(folder, "app", version, files, requires=["dep>=1.0"])

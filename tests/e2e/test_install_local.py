@@ -14,7 +14,7 @@ from installer.utils import Scheme
 
 from intoto_pip.cli.main import main
 from intoto_pip.install import installer_step, resolve
-from tests.support.index import make_venv, run_intoto_pip, run_pip, site_packages
+from tests.support.index import run_intoto_pip, run_pip, site_packages
 from tests.support.signing import Project
 from tests.support.tree import diff, snapshot
 
@@ -46,16 +46,6 @@ def _import(python: Path) -> str:
         text=True,
     )
     return done.stdout.strip() if done.returncode == 0 else f"error: {done.stderr}"
-
-
-@pytest.fixture()
-def venv(tmp_path: Path) -> Path:
-    return make_venv(tmp_path / "venv")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(tmp_path_factory.mktemp("keys"))
 
 
 def _install(python: Path, project: Project, *args: str) -> list[str]:

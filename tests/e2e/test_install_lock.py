@@ -27,11 +27,6 @@ from tests.support.tree import diff, snapshot
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(tmp_path_factory.mktemp("keys"))
-
-
 def _app(project: Project, folder: Path) -> Path:
     files = {"app/__init__.py": b"import dep\nVERSION = '1.0'\nDEP = dep.VALUE\n"}
     return project.signed_wheel(folder, "app", "1.0", files, requires=["dep>=1.0"])

@@ -12,22 +12,12 @@ from typing import Any
 import pytest
 
 from intoto_pip.cli.main import main
-from tests.support.index import make_venv, run_intoto_pip, site_packages
+from tests.support.index import run_intoto_pip, site_packages
 from tests.support.signing import Project
 from tests.support.tree import diff, snapshot
 from tests.support.wheels import dist_info, wheel_filename, wheel_members, write_wheel
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture()
-def venv(tmp_path: Path) -> Path:
-    return make_venv(tmp_path / "venv")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(tmp_path_factory.mktemp("keys"))
 
 
 def _install(python: Path, project: Project, *args: str) -> list[str]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.index import clean_env, make_venv
+from tests.support.index import clean_env
 from tests.support.pep691 import Pep691Index, serve_pep691
 from tests.support.pep740 import (
     GITLAB_PIN,
@@ -105,11 +104,6 @@ def install_gitlab(
 def imports(python: Path) -> bool:
     done = subprocess.run([str(python), "-c", "import gitlab_oidc_project"], capture_output=True)
     return done.returncode == 0
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Iterator[Path]:
-    yield make_venv(tmp_path / "venv")
 
 
 def test_the_pinned_publisher_verifies_and_installs_the_sdist(

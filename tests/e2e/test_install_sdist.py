@@ -46,11 +46,6 @@ backend-path = ["."]
 """
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(tmp_path_factory.mktemp("keys"))
-
-
 def _sdist(project: Project, folder: Path, marker: Path, *, tampered: bool = False) -> Path:
     backend = BACKEND.format(marker=f"open({str(marker)!r}, 'w').close()").encode()
     files = {"pyproject.toml": PYPROJECT, "tinybackend.py": backend, "demo/__init__.py": b""}

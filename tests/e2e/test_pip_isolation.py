@@ -18,11 +18,6 @@ from tests.support.wheels import wheel_members, write_wheel
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(tmp_path_factory.mktemp("keys"))
-
-
 def _plain_dep(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     members = wheel_members("dep", "1.0", {"dep/__init__.py": b"VALUE = 1\n"})
