@@ -13,7 +13,7 @@ from installer.records import RecordEntry
 from installer.utils import Scheme
 
 from intoto_pip.cli.main import main
-from intoto_pip.install import installer_step, resolve
+from intoto_pip.install import installer_step, pipeline
 from tests.support.index import run_intoto_pip, run_pip, site_packages
 from tests.support.signing import Project
 from tests.support.tree import diff, snapshot
@@ -68,7 +68,9 @@ def test_verified_local_install_then_pip_uninstall(
     def no_pip(options: object) -> list[object]:
         raise AssertionError("pip must not be started for a local wheel without dependencies")
 
-    monkeypatch.setattr(resolve, "resolve", no_pip)
+    # Patched where the pipeline looks it up (patching the resolve module's own name would
+    # reach a pipeline first imported during this test, and stay there for later tests).
+    monkeypatch.setattr(pipeline, "resolve", no_pip)
     report = tmp_path / "report.json"
     assert main([*_install(venv, project, str(wheel)), "--report", str(report)]) == 0
     assert _import(venv) == "1.0"
