@@ -14,28 +14,33 @@ the ``.pyc`` files, so ``pip uninstall`` removes them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
-from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
+from installer.utils import Scheme, make_file_executable
 
 from intoto_pip.errors import InstallError
 from intoto_pip.install.bytecode import BytecodeCompiler, Compiled, compiler_for
+from intoto_pip.install.file_writes import LARGEST_HANDED_OVER, FileWrites
 from intoto_pip.install.ownership import Claims, check_paths, claims_of, planned_paths
 from intoto_pip.install.target import InstalledDist, Target, interpreter_unchanged, scheme_for
 from intoto_pip.install.transaction import Transaction
 from intoto_pip.install.wheel_source import VerifiedWheel, open_wheel
 
 INSTALLER_NAME = b"intoto-pip\n"
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +77,7 @@ class RecordingDestination(SchemeDictionaryDestination):
 
     transaction: Transaction = field(default_factory=Transaction)
     compiler: BytecodeCompiler | None = None
+    writes: FileWrites | None = None  # else each file is written here
     cache_tag: str = ""
     files: list[Path] = field(default_factory=list)
     bytecode_files: int = 0
@@ -84,18 +90,45 @@ class RecordingDestination(SchemeDictionaryDestination):
         target = self._target_path(scheme, path)
         self.transaction.prepare_write(target)
         self.transaction.wrote(target)  # before the file exists: an interruption may come
+        self.files.append(target)
+        # Read to its end before a thread may write it: the member's size, CRC and verified
+        # hash are checked at its end, so no thread is handed a byte that was not verified.
+        data = stream.read(LARGEST_HANDED_OVER + 1)
+        hashed = hashlib.new(self.hash_algorithm, data)
+        compile_it = self._to_compile(scheme, path, target, len(data))
+        # Scripts stay here: installer looks at a script's mode right after writing it.
+        library = scheme in ("purelib", "platlib")
+        if self.writes is not None and library and len(data) <= LARGEST_HANDED_OVER:
+            self.writes.write(target, data, executable=is_executable, then=compile_it)
+            return _entry(path, hashed, len(data))
+        size = len(data)  # a large member: streamed from here, never whole in memory
         with self.transaction.create(target) as out:
-            digest, size = copyfileobj_with_hashing(stream, out, self.hash_algorithm)
+            out.write(data)
+            for chunk in iter(partial(stream.read, CHUNK), b""):
+                hashed.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
         if is_executable:
             make_file_executable(target)
-        self.files.append(target)
-        if self.compiler is not None and scheme in ("purelib", "platlib") and path.endswith(".py"):
-            cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
-            # Room made and journaled before the compiler may create it.
-            self.transaction.prepare_write(cache)
-            self.transaction.wrote(cache)
-            self._compiled.append((self.compiler.submit(target, cache, size), scheme, path))
-        return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
+        if compile_it is not None:
+            compile_it()
+        return _entry(path, hashed, size)
+
+    def _to_compile(
+        self, scheme: Scheme, path: str, target: Path, size: int
+    ) -> Callable[[], None] | None:
+        """For a module to compile: its ``.pyc`` made room for and journaled now, and what
+        hands the module to the compilers once it is written."""
+        if self.compiler is None or scheme not in ("purelib", "platlib"):
+            return None
+        if not path.endswith(".py"):
+            return None
+        cache = target.parent / "__pycache__" / f"{target.stem}.{self.cache_tag}.pyc"
+        self.transaction.prepare_write(cache)
+        self.transaction.wrote(cache)
+        number = self.compiler.reserve(cache)
+        self._compiled.append((number, scheme, path))
+        return partial(self.compiler.send, number, target, size)
 
     def _target_path(self, scheme: Scheme, path: str) -> Path:
         """``path`` placed in ``scheme``'s folder, as ``installer`` places it (and refused, as
@@ -138,9 +171,12 @@ class RecordingDestination(SchemeDictionaryDestination):
         return RecordEntry(rel_cache, Hash("sha256", _record_digest(pyc.sha256)), pyc.size)
 
 
-def _record_digest(sha256_hex: str) -> str:
-    import base64
+def _entry(path: str, hashed: hashlib._Hash, size: int) -> RecordEntry:
+    digest = base64.urlsafe_b64encode(hashed.digest()).decode("ascii").rstrip("=")
+    return RecordEntry(path, Hash(hashed.name, digest), size)
 
+
+def _record_digest(sha256_hex: str) -> str:
     return base64.urlsafe_b64encode(bytes.fromhex(sha256_hex)).decode().rstrip("=")
 
 
@@ -215,6 +251,7 @@ class WheelWriter:
 
         self._target, self._transaction = target, transaction
         self._compiler = compiler_for(target.executable, check) if compile_bytecode else None
+        self._writes = FileWrites(transaction.create)
         self._written: list[tuple[WheelToInstall, RecordingDestination, Path, tuple[str, ...]]]
         self._written = []
 
@@ -226,6 +263,7 @@ class WheelWriter:
             script_kind="posix" if os.name != "nt" else "win-amd64",
             transaction=self._transaction,
             compiler=self._compiler,
+            writes=self._writes,
             cache_tag=self._target.cache_tag,
         )
         install(source, destination, _extra_metadata(wheel))
@@ -238,13 +276,16 @@ class WheelWriter:
     def finish(self) -> list[InstalledFiles]:
         """Wait for every module written to be compiled (each ``.pyc`` written in place by the
         compiler), then write each wheel's RECORD, listing them."""
+        self._writes.wait()  # every module is with the compilers
         compiled = self._compiler.wait() if self._compiler else []
         for _wheel, destination, _info, _skipped in self._written:
             destination.finish(compiled)
+        self._writes.wait()  # the RECORDs
         return [self._installed(*written) for written in self._written]
 
     def abort(self) -> None:
-        """Stop compilers still running (a no-op twice)."""
+        """Stop file writes and compilers still running (a no-op twice)."""
+        self._writes.close()
         if self._compiler is not None:
             self._compiler.close()
 

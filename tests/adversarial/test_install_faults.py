@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from fixtures.adversarial import OUT
 from intoto_pip.cli.main import main
 from intoto_pip.install import installer_step
+from intoto_pip.install.transaction import Transaction
 from tests.adversarial.runner import KEYS, Tree, leftovers, snapshot
 
 UPGRADE = OUT / "install" / "upgrade-replaces-old-files"
@@ -97,6 +99,43 @@ def test_failure_on_the_nth_file_restores_the_target(
     captured = capsys.readouterr()
     assert code == 3, captured  # a fault of the machine, never "not verified" (exit 1)
     assert counter.calls == fail_at, "the install went on after the failed write"
+    assert "Traceback" not in captured.err
+    errors = [line for line in captured.err.splitlines() if "No space left" in line]
+    assert len(errors) == 1 and errors[0].startswith("intoto-pip: error: "), captured.err
+    assert snapshot(target) == before, "the target was not restored byte for byte"
+    assert leftovers(private_tmp) == [], "a backup or sandbox folder was left behind"
+
+
+@pytest.mark.parametrize("position", ["first", "middle", "last"])
+def test_a_file_failing_in_a_writing_thread_restores_the_target(
+    position: str,
+    tmp_path: Path,
+    private_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Module files are created by writing threads (``file_writes``): a failure there (the
+    disk full when the file is created) must reach the install and roll everything back,
+    with no thread still writing while the rollback runs."""
+    target = tmp_path / "target"
+    count = _installed_1_0(target, monkeypatch, capsys)
+    (target / "keep.txt").write_text("not ours\n")
+    before = snapshot(target)
+    fail_at = {"first": 1, "middle": count // 2, "last": count}[position]
+    created: list[str] = []
+    original = Transaction.create
+
+    def create(transaction: Transaction, path: Path, mode: int = 0o666) -> Any:
+        created.append(threading.current_thread().name)
+        if len(created) == fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device (injected)")
+        return original(transaction, path, mode)
+
+    monkeypatch.setattr(Transaction, "create", create)
+    code = main(_args(V11, "--target", str(target), "--upgrade", "--no-compile"))
+    captured = capsys.readouterr()
+    assert code == 3, captured
+    assert any(name.startswith("intoto-pip-write") for name in created), created
     assert "Traceback" not in captured.err
     errors = [line for line in captured.err.splitlines() if "No space left" in line]
     assert len(errors) == 1 and errors[0].startswith("intoto-pip: error: "), captured.err
