@@ -141,6 +141,10 @@ class BytecodeCompiler:
             with contextlib.suppress(OSError):
                 self._stdin(process).close()
         try:
+            # The replies first: a reader ends when its worker closes its output, which wakes
+            # this thread at once (waiting on the process with a timeout polls, every 50 ms).
+            for reader in self._readers:
+                reader.join(timeout=max(0.0, deadline - time.monotonic()))
             for process in self._processes:
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired as exc:

@@ -24,7 +24,7 @@ from installer.utils import make_file_executable
 THREADS = 4
 # Bytes read but not written yet: reading waits beyond this (members are small, but a wheel
 # may carry a shared library of hundreds of MiB; those are written by the caller, streaming).
-PENDING_BYTES = 16 * 1024 * 1024
+PENDING_BYTES = 8 * 1024 * 1024
 LARGEST_HANDED_OVER = 4 * 1024 * 1024
 
 

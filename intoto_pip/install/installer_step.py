@@ -40,7 +40,7 @@ from intoto_pip.install.transaction import Transaction
 from intoto_pip.install.wheel_source import VerifiedWheel, open_wheel
 
 INSTALLER_NAME = b"intoto-pip\n"
-CHUNK = 1024 * 1024
+CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +93,7 @@ class RecordingDestination(SchemeDictionaryDestination):
         self.files.append(target)
         # Read to its end before a thread may write it: the member's size, CRC and verified
         # hash are checked at its end, so no thread is handed a byte that was not verified.
-        data = stream.read(LARGEST_HANDED_OVER + 1)
+        data = _head(stream, LARGEST_HANDED_OVER + 1)
         hashed = hashlib.new(self.hash_algorithm, data)
         compile_it = self._to_compile(scheme, path, target, len(data))
         # Scripts stay here: installer looks at a script's mode right after writing it.
@@ -169,6 +169,17 @@ class RecordingDestination(SchemeDictionaryDestination):
         folder = rel.rpartition("/")[0]
         rel_cache = "/".join(p for p in (folder, "__pycache__", pyc.cache.name) if p)
         return RecordEntry(rel_cache, Hash("sha256", _record_digest(pyc.sha256)), pyc.size)
+
+
+def _head(stream: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream``, read in chunks: one read of ``limit`` would
+    allocate that much for every file, most of them a few KiB."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := stream.read(min(CHUNK, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _entry(path: str, hashed: hashlib._Hash, size: int) -> RecordEntry:

@@ -43,6 +43,9 @@ class Transaction:
     # Folders seen or made: a wheel writes hundreds of files into a few folders, each looked
     # up once (a folder this transaction removes is forgotten).
     _folders: set[str] = field(default_factory=set)
+    # Folders this transaction made: nothing was in them, so a new file there needs no look
+    # (anything someone puts there meanwhile makes the exclusive create fail, and is undone).
+    _made: set[str] = field(default_factory=set)
 
     @property
     def backup_root(self) -> Path:
@@ -65,12 +68,16 @@ class Transaction:
         for folder in reversed(missing):
             self.created_dirs.append(folder)
             folder.mkdir()
+            self._made.add(str(folder))
         self._folders.add(str(path.parent))
 
     def prepare_write(self, path: Path) -> None:
         """Make room for a new file: parents created, anything in the way moved aside.
 
-        One ``lstat`` of ``path`` (and one look at a folder not seen yet)."""
+        One ``lstat`` of ``path`` (and one look at a folder not seen yet); none in a folder
+        this transaction made."""
+        if os.path.dirname(path) in self._made:
+            return
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
@@ -111,6 +118,7 @@ class Transaction:
             return False
         self.removed_dirs.append((folder, mode))
         self._folders.discard(str(folder))
+        self._made.discard(str(folder))
         try:
             folder.rmdir()
         except OSError:
@@ -150,6 +158,7 @@ class Transaction:
         self.moved.clear()
         self.removed_dirs.clear()
         self._folders.clear()
+        self._made.clear()
 
 
 @contextlib.contextmanager

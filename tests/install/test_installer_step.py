@@ -150,3 +150,33 @@ def test_failure_midway_stops_the_compiler_before_the_rollback(
     (root / "many" / "zz_blocked").unlink()
     (root / "many").rmdir()
     assert diff(before, snapshot(root)) == []
+
+
+@pytest.mark.parametrize("largest", [1, 10_000_000])
+def test_every_file_matches_its_record_row_whoever_writes_it(
+    largest: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small members are handed to the writing threads, large ones streamed by the installing
+    thread (``largest``: the most bytes handed over): either way each file holds the member's
+    bytes, and RECORD lists that hash and size."""
+    import base64
+    import hashlib
+
+    from intoto_pip.install import installer_step
+
+    monkeypatch.setattr(installer_step, "LARGEST_HANDED_OVER", largest)
+    site = tmp_path / "site"
+    target = probe_target(Path(sys.executable), target_dir=site)
+    big = bytes(range(256)) * 4096  # 1 MiB: several chunks
+    files = {"demo/__init__.py": b"X = 1\n", "demo/big.bin": big, "demo/empty.txt": b""}
+    members = wheel_members("demo", "1.0", files)
+    path = write_wheel(tmp_path / "demo-1.0-py3-none-any.whl", members, f"{INFO}/RECORD")
+    journal = Transaction()
+    install_wheel(WheelToInstall(path=path, name="demo", version="1.0"), target, journal)
+    journal.commit()
+    for name, data in files.items():
+        assert (site / name).read_bytes() == data
+    rows = {r[0]: r for r in csv.reader((site / INFO / "RECORD").read_text().splitlines())}
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+        assert rows[name][1:] == [f"sha256={digest}", str(len(data))]

@@ -62,8 +62,7 @@ def test_non_empty_folder_is_not_removed(tmp_path: Path) -> None:
     assert not Transaction().remove_dir_if_empty(tmp_path / "d")
 
 
-def test_each_file_written_costs_one_lstat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per file, one look at its path; each folder looked at (or made) once, not per file."""
+def _counting_stats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     import os
 
     calls: list[str] = []
@@ -79,6 +78,15 @@ def test_each_file_written_costs_one_lstat(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(os, "lstat", lstat)
     monkeypatch.setattr(os, "stat", stat)
+    return calls
+
+
+def test_each_file_written_into_an_existing_folder_costs_one_lstat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per file, one look at its path; each folder looked at once, not per file."""
+    (tmp_path / "site" / "pkg").mkdir(parents=True)
+    calls = _counting_stats(monkeypatch)
     journal = Transaction(backup_parent=tmp_path)
     for i in range(40):
         journal.write_new(tmp_path / "site" / "pkg" / f"m{i}.py", b"X = 1\n")
@@ -86,4 +94,35 @@ def test_each_file_written_costs_one_lstat(tmp_path: Path, monkeypatch: pytest.M
     assert calls.count("lstat") == 40
     assert calls.count("stat") <= 3, "folders are looked at once, not per file"
     journal.rollback()
+    assert list((tmp_path / "site" / "pkg").iterdir()) == []
+
+
+def test_a_file_in_a_folder_the_transaction_made_needs_no_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting_stats(monkeypatch)
+    journal = Transaction(backup_parent=tmp_path)
+    for i in range(40):
+        journal.write_new(tmp_path / "site" / "pkg" / f"m{i}.py", b"X = 1\n")
+    monkeypatch.undo()
+    assert calls.count("lstat") == 1  # the first file, before its folder was made
+    assert calls.count("stat") <= 3
+    journal.rollback()
     assert not (tmp_path / "site").exists()
+
+
+def test_a_file_planted_in_a_folder_the_transaction_made_is_never_written_through(
+    tmp_path: Path,
+) -> None:
+    """No look before writing there, but the exclusive create still refuses a planted file,
+    and a link planted there is never followed."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    journal = Transaction(backup_parent=tmp_path)
+    journal.write_new(tmp_path / "site" / "pkg" / "a.py", b"A = 1\n")
+    (tmp_path / "site" / "pkg" / "b.py").symlink_to(outside)
+    with pytest.raises(FileExistsError):
+        journal.write_new(tmp_path / "site" / "pkg" / "b.py", b"B = 1\n")
+    assert outside.read_text() == "keep\n"
+    journal.rollback()
+    assert outside.read_text() == "keep\n"
