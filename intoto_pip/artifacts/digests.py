@@ -150,7 +150,7 @@ class PendingDigests:
         self._cache = cache
         self._regular_only = regular_only
         self._start = time.time_ns()  # before any fstat of this recording
-        self._hash_one = _hash_regular_small if regular_only else _small_hasher(normalize, cache)
+        self._hash_one = _hash_regular if regular_only else _small_hasher(normalize, cache)
         self._helper = None
         if _may_fork(len(paths), workers):
             self._helper = _Helper.start(paths, self._hash_one)
@@ -175,11 +175,8 @@ class PendingDigests:
             results = [self._hash_one(path) for path in paths]
         large = [index for index, (digest, _) in enumerate(results) if digest is None]
         keyed = cache is not None
-        large_paths = [paths[i] for i in large]
-        if self._regular_only:
-            done = _hash_large_files(large_paths, False, False, self._workers, _hash_regular_large)
-        else:
-            done = _hash_large_files(large_paths, self._normalize, keyed, self._workers)
+        large_paths = [paths[i] for i in large]  # none with regular_only: hashed already
+        done = _hash_large_files(large_paths, self._normalize, keyed, self._workers)
         for index, result in zip(large, done, strict=True):
             results[index] = result
         if cache is not None:
@@ -251,32 +248,19 @@ def _open_regular(path: str) -> int | None:
     return None
 
 
-def _hash_regular_small(path: str) -> _Result:
-    """As ``_hash_small``, but "" for what is not a readable regular file."""
+def _hash_regular(path: str) -> _Result:
+    """sha256 of a readable regular file, whatever its size (a large one is read on from the
+    same descriptor, where its hasher is, helper or not); "" for anything else."""
     fd = _open_regular(path)
     if fd is None:
         return "", None
     try:
         data = os.read(fd, SMALL_FILE)
-    except OSError:
-        return "", None
-    finally:
-        os.close(fd)
-    if len(data) == SMALL_FILE:
-        return None, None
-    return hashlib.sha256(data).hexdigest(), None
-
-
-def _hash_regular_large(path: str, normalize: bool, keyed: bool) -> _Result:
-    """As ``_hash_large``, but "" for what is not a readable regular file."""
-    fd = _open_regular(path)
-    if fd is None:
-        return "", None
-    view = memoryview(bytearray(READ_SIZE))
-    digest = hashlib.sha256()
-    try:
-        while count := os.readv(fd, [view]):
-            digest.update(view[:count])
+        digest = hashlib.sha256(data)
+        if len(data) == SMALL_FILE:
+            view = memoryview(bytearray(READ_SIZE))
+            while count := os.readv(fd, [view]):
+                digest.update(view[:count])
     except OSError:
         return "", None
     finally:
@@ -303,8 +287,13 @@ def _may_fork(count: int, workers: int | None) -> bool:
     """Whether to share the work with a forked helper process."""
     if workers == 1 or count < FORK_MIN_FILES:
         return False
-    # Linux only: macOS system libraries are not fork-safe. Forking while another thread
-    # runs could copy a lock that thread holds, so only a single-threaded process forks.
+    return can_fork()
+
+
+def can_fork() -> bool:
+    """Whether a forked helper may share this process's work: Linux (macOS system libraries
+    are not fork-safe), two cores or more, and one thread (forking while another thread runs
+    could copy a lock that thread holds)."""
     if sys.platform != "linux" or not hasattr(os, "fork"):
         return False
     return len(os.sched_getaffinity(0)) >= 2 and _single_threaded()
@@ -489,9 +478,8 @@ def _hash_large_files(
     normalize: bool,
     keyed: bool,
     workers: int | None,
-    hash_large: Callable[[str, bool, bool], _Result] | None = None,
 ) -> list[_Result]:
-    hash_large = hash_large or _hash_large
+    hash_large = _hash_large
     count = min(len(paths), workers or min(_MAX_WORKERS, 2 * (os.cpu_count() or 1)))
     if count <= 1:
         return [hash_large(path, normalize, keyed) for path in paths]

@@ -39,6 +39,7 @@ from intoto_pip.install.check_report import (
     DistReport,
     EvidenceReport,
 )
+from intoto_pip.install.forked import Forked
 from intoto_pip.install.installed_files import (
     DistRecord,
     in_pycache,
@@ -79,7 +80,7 @@ class _Dist:
     """One distribution on its way through the check."""
 
     info: InstalledDist
-    record: DistRecord | None
+    record: DistRecord | None = None  # read while a helper may re-verify the evidence
     verdict: VerdictRecord | None = None
     verdict_problem: str = ""
     evidence: EvidenceReport | None = None
@@ -101,22 +102,28 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
         target = probe.result()
     installed = target.installed()
     wanted = list(dict.fromkeys(canonical_name(n) for n in options.names)) or sorted(installed)
-    records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
-    owned = {row.path for record in records.values() if record for row in record.rows}
-    chosen = [_Dist(info=installed[n], record=records[n]) for n in wanted if n in installed]
-    # The files RECORD names are hashed (by a helper process, where there is one) while the
-    # folders are walked and the evidence re-verified here; what only a final product names
-    # is hashed after. Only what the walk found to be a regular file counts as present.
-    by_record = _record_paths(chosen)
+    chosen = [_Dist(info=installed[n]) for n in wanted if n in installed]
     layouts = LayoutChecks()
-    with start_hash_files(by_record, regular_only=True) as hashing:
-        present, walked = _present(chosen, target)
+    mine, theirs = _shares(chosen)
+    # With many distributions a forked helper re-verifies a share of the evidence (which
+    # needs no RECORD) from here on. The files RECORD names are hashed by another helper
+    # (where there is one) while the folders are walked and the rest of the evidence is
+    # re-verified here; what only a final product names is hashed after. Only what the walk
+    # found to be a regular file counts as present.
+    with _helper(theirs, options) as helper:
+        records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
+        owned = {row.path for record in records.values() if record for row in record.rows}
         for dist in chosen:
-            _read_verdict(dist)
-            _reverify(dist, options, layouts)
-            _place(dist, target)
-        unexpected = _unexpected(chosen, owned, walked, present)
-        digests = _present_digests(by_record, hashing.result(), present)
+            dist.record = records[dist.info.name]
+        by_record = _record_paths(chosen)
+        with start_hash_files(by_record, regular_only=True) as hashing:
+            present, walked = _present(chosen, target)
+            _reverify_share(mine, options, layouts)
+            _take_answers(theirs, helper, options, layouts)
+            for dist in chosen:
+                _place(dist, target)
+            unexpected = _unexpected(chosen, owned, walked, present)
+            digests = _present_digests(by_record, hashing.result(), present)
     digests.update(_hash(_product_paths(chosen, present, digests)))
     reports = [
         _report(dist, unexpected.get(dist.info.name, ()), digests, present) for dist in chosen
@@ -128,6 +135,54 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
         unowned=tuple(_unowned_startup_files(target, owned)),
         not_installed=tuple(n for n in wanted if n not in installed),
     )
+
+
+# Distributions before a forked helper re-verifies a share of them (see ``forked``).
+SHARE_MIN = 16
+OUR_SHARE = 0.4
+# What the helper sends back for each distribution of its share: what _read_verdict and
+# _reverify set.
+_Answer = tuple[VerdictRecord | None, str, EvidenceReport | None, Mapping[str, str] | None]
+
+
+def _shares(chosen: Sequence[_Dist]) -> tuple[Sequence[_Dist], Sequence[_Dist]]:
+    """This process's share of the re-verification, and the helper's (none with few): the
+    larger one, as this process reads every RECORD meanwhile."""
+    if len(chosen) < SHARE_MIN:
+        return chosen, ()
+    ours = int(len(chosen) * OUR_SHARE)
+    return chosen[:ours], chosen[ours:]
+
+
+def _helper(theirs: Sequence[_Dist], options: CheckOptions) -> Forked[list[_Answer]]:
+    def answers() -> list[_Answer]:
+        _reverify_share(theirs, options, LayoutChecks())
+        return [(d.verdict, d.verdict_problem, d.evidence, d.product) for d in theirs]
+
+    return Forked(answers if theirs else None)
+
+
+def _reverify_share(share: Sequence[_Dist], options: CheckOptions, layouts: LayoutChecks) -> None:
+    for dist in share:
+        _read_verdict(dist)
+        _reverify(dist, options, layouts)
+
+
+def _take_answers(
+    theirs: Sequence[_Dist],
+    helper: Forked[list[_Answer]],
+    options: CheckOptions,
+    layouts: LayoutChecks,
+) -> None:
+    """The helper's answers for its share; without a complete answer (it could not start, or
+    failed), that share is re-verified here."""
+    answers = helper.result()
+    if answers is None or len(answers) != len(theirs):
+        _reverify_share(theirs, options, layouts)
+        return
+    for dist, (verdict, problem, evidence, product) in zip(theirs, answers, strict=True):
+        dist.verdict, dist.verdict_problem = verdict, problem
+        dist.evidence, dist.product = evidence, product
 
 
 def _read_verdict(dist: _Dist) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -307,6 +308,9 @@ def _answer(python: Path, process: subprocess.Popen[bytes]) -> dict[str, Any]:
     return info
 
 
+_HEADERS_END = re.compile(r"\r?\n\r?\n")
+
+
 def _scan(folder: Path) -> list[InstalledDist]:
     # Imported here, not at the top: the probe starts before these load.
     import email.parser
@@ -323,7 +327,10 @@ def _scan(folder: Path) -> list[InstalledDist]:
             text = (entry / "METADATA").read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        headers = email.parser.HeaderParser().parsestr(text)
+        # Only the headers (up to the first empty line, where the parser would stop too):
+        # the long description after them is most of a real METADATA file.
+        head = _HEADERS_END.split(text, maxsplit=1)[0]
+        headers = email.parser.HeaderParser().parsestr(head)
         name, version = headers.get("Name"), headers.get("Version")
         if name and version:
             found.append(

@@ -337,6 +337,8 @@ def test_regular_only_through_the_helper(tmp_path: Path, low_fork_threshold: lis
     paths = write_files(tmp_path, 41)
     os.mkfifo(tmp_path / "pipe")
     paths.insert(20, str(tmp_path / "pipe"))
+    (tmp_path / "large").write_bytes(bytes(range(256)) * SMALL_FILE)  # hashed by either
+    paths.insert(30, str(tmp_path / "large"))
     digests = hash_files(paths, regular_only=True)
     assert len(low_fork_threshold) == 1
     assert digests[20] == ""

@@ -124,3 +124,20 @@ def test_an_unanswered_probe_is_ended(tmp_path: Path) -> None:
     with start_probe(slow) as probe:
         process = probe._process
     assert process is not None and process.returncode is not None  # killed and reaped
+
+
+def test_installed_reads_name_and_version_from_the_headers_only(tmp_path: Path) -> None:
+    """The description after the first empty line is not read, so a line in it that looks
+    like a header never names the distribution."""
+    target = probe_target(Path(sys.executable), target_dir=tmp_path / "site")
+    site = tmp_path / "site"
+    for folder, metadata in {
+        "real-1.0.dist-info": "Metadata-Version: 2.1\nName: Real\nVersion: 1.0\n\nName: fake\n",
+        "crlf-2.0.dist-info": "Name: crlf\r\nVersion: 2.0\r\n\r\nVersion: 9\r\n",
+        "folded-3.0.dist-info": "Name: folded\nSummary: one\n  two\nVersion: 3.0\n",
+        "late-1.0.dist-info": "Metadata-Version: 2.1\n\nName: late\nVersion: 1.0\n",
+    }.items():
+        (site / folder).mkdir(parents=True)
+        (site / folder / "METADATA").write_text(metadata, newline="")
+    found = {name: dist.version for name, dist in target.installed().items()}
+    assert found == {"real": "1.0", "crlf": "2.0", "folded": "3.0"}
