@@ -18,14 +18,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.tags import Tag
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-)
-from packaging.utils import parse_sdist_filename as _parse_sdist
-from packaging.utils import parse_wheel_filename as _parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from intoto_pip.archives.limits import DEFAULT_LIMITS
@@ -34,6 +26,8 @@ from intoto_pip.errors import ArchiveError
 
 if TYPE_CHECKING:  # archive.py imports this module: no runtime import back
     from email.message import Message
+
+    from packaging.tags import Tag
 
     from intoto_pip.archives.reader import SafeArchive
 
@@ -137,9 +131,15 @@ class NameSet:
         return None
 
 
+# packaging.utils is imported where file names are parsed, not here: it loads
+# packaging.tags (platform, sysconfig, logging), which ``check`` may never need.
+_SEPARATOR_RUNS = re.compile(r"[-_.]+")
+
+
 def canonical_name(name: str) -> str:
-    """The PEP 503 normalised form of a project name."""
-    return str(canonicalize_name(name))
+    """The PEP 503 normalised form of a project name (as ``packaging``'s
+    ``canonicalize_name``: runs of ``-_.`` become one ``-``, then lower case)."""
+    return _SEPARATOR_RUNS.sub("-", name).lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,6 +191,9 @@ def identify(filename: str) -> Identity:
 
 def parse_wheel_filename(filename: str) -> WheelName:
     """Parse ``name-version[-build]-py-abi-platform.whl``; ArchiveError when malformed."""
+    from packaging.utils import InvalidWheelFilename
+    from packaging.utils import parse_wheel_filename as _parse_wheel
+
     try:
         name, version, build, tags = _parse_wheel(filename)
     except (InvalidWheelFilename, InvalidVersion) as exc:
@@ -200,6 +203,9 @@ def parse_wheel_filename(filename: str) -> WheelName:
 
 def parse_sdist_filename(filename: str) -> SdistName:
     """Parse ``name-version.tar.gz`` (or a legacy ``.zip``); ArchiveError when malformed."""
+    from packaging.utils import InvalidSdistFilename
+    from packaging.utils import parse_sdist_filename as _parse_sdist
+
     try:
         name, version = _parse_sdist(filename)
     except (InvalidSdistFilename, InvalidVersion) as exc:

@@ -119,11 +119,12 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
         with start_hash_files(by_record, regular_only=True) as hashing:
             present, walked = _present(chosen, target)
             _reverify_share(mine, options, layouts)
+            hashed = hashing.result()  # this process hashes too, while the helpers work
             _take_answers(theirs, helper, options, layouts)
             for dist in chosen:
                 _place(dist, target)
             unexpected = _unexpected(chosen, owned, walked, present)
-            digests = _present_digests(by_record, hashing.result(), present)
+            digests = _present_digests(by_record, hashed, present)
     digests.update(_hash(_product_paths(chosen, present, digests)))
     reports = [
         _report(dist, unexpected.get(dist.info.name, ()), digests, present) for dist in chosen

@@ -315,7 +315,7 @@ def _scan(folder: Path) -> list[InstalledDist]:
     # Imported here, not at the top: the probe starts before these load.
     import email.parser
 
-    from packaging.utils import canonicalize_name
+    from intoto_pip.archives.names import canonical_name
 
     try:
         entries = sorted(folder.glob("*.dist-info"))
@@ -333,7 +333,5 @@ def _scan(folder: Path) -> list[InstalledDist]:
         headers = email.parser.HeaderParser().parsestr(head)
         name, version = headers.get("Name"), headers.get("Version")
         if name and version:
-            found.append(
-                InstalledDist(name=str(canonicalize_name(name)), version=version, dist_info=entry)
-            )
+            found.append(InstalledDist(name=canonical_name(name), version=version, dist_info=entry))
     return found

@@ -158,3 +158,23 @@ def test_split_name_version_normalises() -> None:
         split_name_version("noversion", where="w", what="folder")
     with pytest.raises(ArchiveError, match="invalid version"):
         split_name_version("pkg-x!y", where="w", what="folder")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Django",
+        "oslo.concurrency",
+        "A__b--c..D",
+        "-x-",
+        "_.-",
+        "zope.interface",
+        "ÉCOLE_x",
+        "İ.x",
+        "",
+    ],
+)
+def test_canonical_name_is_packagings(name: str) -> None:
+    from packaging.utils import canonicalize_name
+
+    assert canonical_name(name) == canonicalize_name(name)
