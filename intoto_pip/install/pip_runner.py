@@ -4,20 +4,62 @@ pip resolves for the interpreter it runs in (its tags, markers and installed dis
 ``pip --python X`` gets there by starting pip in intoto-pip's interpreter only to start it again
 in ``X`` through ``pip/__pip-runner__.py``, a script that imports exactly that copy of pip.
 Starting the runner in ``X`` directly does the same with one interpreter start and one pip
-import fewer (about 0.2 s each time pip runs). pip is found with ``importlib.util.find_spec``,
-which locates it without importing it: intoto-pip never imports pip.
+import fewer (about 0.2 s each time pip runs). pip is found with importlib's ``PathFinder``
+on ``sys.path`` without the working folder, which locates it without importing it:
+intoto-pip never imports pip.
 
 Both ways run with ``-I``: neither the working folder, ``PYTHONPATH`` nor the user's site folder
 reaches ``sys.path``, so a ``./pip`` cannot stand in for pip.
+
+An installation runs pip twice: ``pip config list`` (its settings), then ``pip install
+--dry-run`` (the resolution), whose command line depends on the first answer. ``session_argv``
+starts both in one process (``SESSION``): it imports that same copy of pip (the way its runner
+does), runs ``python -m pip config list`` at once, then waits for the second command on its
+input and runs it too, with the environment sent along. pip's modules load once, and the
+resolution starts as soon as intoto-pip has read the settings.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import sys
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 RUNNER = "__pip-runner__.py"
+SETTINGS_END = "--- intoto-pip: end of pip config list, exit"
+
+# Run by the target interpreter (any Python pip supports): only what ``python -m pip`` does,
+# twice. pip ends each command with SystemExit; its code is kept. The second command's
+# environment replaces the first's before pip reads it.
+SESSION = r"""
+import json, os, runpy, sys
+from importlib.machinery import PathFinder
+ROOT, END = sys.argv.pop(1), sys.argv.pop(1)
+class OnlyOurPip(object):
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        return PathFinder.find_spec(name, [ROOT], target) if name == "pip" else None
+sys.meta_path.insert(0, OnlyOurPip)
+def pip(args):
+    sys.argv = ["pip"] + args
+    try:
+        runpy.run_module("pip", run_name="__main__", alter_sys=True)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    return 0
+code = pip(["config", "list"])
+sys.stdout.write("\n%s %d\n" % (END, code))
+sys.stdout.flush()
+line = sys.stdin.readline()
+if line:
+    request = json.loads(line)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    code = pip(request["args"])
+    sys.stdout.flush()
+    sys.exit(code)
+"""
 
 
 def pip_argv(python: Path | None = None) -> list[str]:
@@ -31,11 +73,34 @@ def pip_argv(python: Path | None = None) -> list[str]:
     return [str(python), "-I", str(runner)]
 
 
+def session_argv(python: Path) -> list[str] | None:
+    """The command that starts a pip session (``SESSION``) in ``python``; None without pip."""
+    root = pip_root()
+    if root is None:
+        return None
+    return [str(python), "-I", "-c", SESSION, str(root), SETTINGS_END]
+
+
+def pip_root() -> Path | None:
+    """The folder the pip package installed for this interpreter is in (found, not imported)."""
+    for folder in _pip_folders():
+        return Path(folder).parent
+    return None
+
+
+def _pip_folders() -> list[str]:
+    """Where the pip package is, looked for on ``sys.path`` without the working folder:
+    ``python -m intoto_pip...`` puts it first, and a ``./pip`` there must not be taken for
+    pip (``importlib.util.find_spec`` would take it)."""
+    here = os.getcwd()
+    path = [entry for entry in sys.path if entry and os.path.abspath(entry) != here]
+    spec = PathFinder.find_spec("pip", path)
+    return list(spec.submodule_search_locations or []) if spec else []
+
+
 def pip_runner() -> Path | None:
     """pip's ``__pip-runner__.py``, of the pip installed for this interpreter."""
-    spec = importlib.util.find_spec("pip")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for folder in locations:
+    for folder in _pip_folders():
         runner = Path(folder) / RUNNER
         if runner.is_file():
             return runner

@@ -21,14 +21,18 @@ the environment.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from intoto_pip.errors import InstallError
-from intoto_pip.install.pip_runner import pip_argv
+from intoto_pip.install.pip_runner import SETTINGS_END, session_argv
 
 CONFIG_TIMEOUT = 120.0
 # pip's option (config key) -> how it is passed back: "value", "values" (space-separated,
@@ -117,28 +121,42 @@ def read_pip_settings(
     python: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> PipSettings:
     """Ask pip which settings its environment and files hold; sort them into taken/ignored."""
-    return start_reading(python, environ).result()
+    pending = start_reading(python, environ)
+    try:
+        return pending.result()
+    finally:
+        pending.close()
 
 
 class PendingSettings:
-    """``pip config list`` running in the background: started early, it overlaps the probe of
-    the target and the verification of local archives. Call ``result`` (or ``close``)."""
+    """A pip session (``pip_runner.SESSION``) in the target interpreter: ``pip config list``
+    runs at once, overlapping the probe of the target and the loading of intoto-pip; then the
+    same process may run the resolution (``resolve``), pip's modules loaded already. Call
+    ``result`` for the settings, and ``close`` in a ``finally``."""
 
-    def __init__(self, python: Path | None, environ: Mapping[str, str] | None) -> None:
-        command = pip_argv(python)  # in the target: its site configuration is the target's
+    def __init__(self, python: Path, environ: Mapping[str, str] | None) -> None:
+        self.python = python  # in the target: its site configuration is the target's
+        # pip's messages go to a file, not a pipe, so pip never waits for them to be read;
+        # closed by ``close``.
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        self._process: subprocess.Popen[bytes] | None = None
+        self._failure = ""
+        argv = session_argv(python)
         try:
-            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                [*command, "config", "list"],
-                stdin=subprocess.DEVNULL,
+            if argv is None:
+                raise OSError("pip is not installed beside intoto-pip")
+            self._process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=self._errors,
                 env=dict(os.environ if environ is None else environ),
             )
-            self._failure = ""
         except OSError as exc:
-            self._process, self._failure = None, str(exc)
+            self._failure = str(exc)
         self._settings: PipSettings | None = None
-        self._read = False
+        self._errors_from = 0  # where the resolution's messages start in the errors file
+        self._used = False  # a resolution was run (or the session ended)
 
     def result(self) -> PipSettings:
         """The settings; InstallError when pip could not be run or failed."""
@@ -146,33 +164,78 @@ class PendingSettings:
             return self._settings
         if self._process is None:
             raise InstallError(f"cannot run pip to read its configuration: {self._failure}")
-        try:
-            out, err = self._process.communicate(timeout=CONFIG_TIMEOUT)
-        except subprocess.TimeoutExpired as exc:
+        listing, code = self._read_listing(time.monotonic() + CONFIG_TIMEOUT)
+        self._errors_from = os.lseek(self._errors.fileno(), 0, os.SEEK_CUR)
+        if code != 0:
+            last = (self._messages(0).strip().splitlines() or ["no output"])[-1]
             self.close()
-            raise InstallError(f"cannot run pip to read its configuration: {exc}") from exc
-        self._read = True  # its pipes are closed
-        if self._process.returncode != 0:
-            last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
             raise InstallError(f"pip could not read its configuration: {last}")
-        self._settings = sort_settings(out.decode(errors="replace"))
+        self._settings = sort_settings(listing)
         return self._settings
 
+    def can_resolve(self, python: Path) -> bool:
+        """Whether this session runs in ``python`` and has not resolved yet."""
+        same = os.path.abspath(python) == os.path.abspath(self.python)  # links not followed
+        return self._process is not None and not self._used and same
+
+    def resolve(
+        self, args: list[str], environ: Mapping[str, str], timeout: float
+    ) -> tuple[int, bytes, str]:
+        """Run ``pip ARGS`` in this session with ``environ`` (its own is replaced): pip's exit
+        code, output and messages. InstallError if it could not run or timed out."""
+        self.result()
+        process, self._used = self._process, True
+        assert process is not None  # result() raised otherwise
+        request = json.dumps({"args": args, "env": dict(environ)}) + "\n"
+        try:
+            out, _ = process.communicate(request.encode(), timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.close()
+            raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
+        return process.returncode, out, self._messages(self._errors_from)
+
     def close(self) -> None:
-        """Stop pip if it still runs and close its pipes (when the settings were not needed)."""
+        """End pip if it still runs; close its pipes and messages (a no-op twice)."""
         process, self._process = self._process, None
-        if process is None or self._read:
-            return  # never started, or its output read already
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
+        if process is not None and process.returncode is None:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+        self._errors.close()
+
+    def _read_listing(self, deadline: float) -> tuple[str, int]:
+        """pip config list's output, up to the session's end-of-listing line, and its code."""
+        import select
+
+        assert self._process is not None and self._process.stdout is not None
+        fd, data = self._process.stdout.fileno(), b""
+        end = ("\n" + SETTINGS_END + " ").encode()
+        while end not in data or not data.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                self.close()
+                raise InstallError("cannot run pip to read its configuration: timed out")
+            chunk = os.read(fd, 65536)
+            if not chunk:  # pip ended before its listing did
+                status = self._process.wait()
+                last = (self._messages(0).strip().splitlines() or [f"exit {status}"])[-1]
+                self.close()
+                raise InstallError(f"pip could not read its configuration: {last}")
+            data += chunk
+        listing, _, tail = data.decode(errors="replace").rpartition("\n" + SETTINGS_END + " ")
+        code = tail.strip()
+        return listing, int(code) if code.isdigit() else 1
+
+    def _messages(self, start: int) -> str:
+        return os.pread(self._errors.fileno(), 1 << 20, start).decode(errors="replace")
 
 
 def start_reading(
     python: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> PendingSettings:
-    """Start ``pip config list`` for ``python``; its ``result`` is read_pip_settings's."""
-    return PendingSettings(python, environ)
+    """Start the pip session for ``python`` (default: this interpreter); its ``result`` is
+    read_pip_settings's."""
+    return PendingSettings(Path(python or sys.executable), environ)
 
 
 def sort_settings(listing: str) -> PipSettings:

@@ -288,7 +288,7 @@ def _with_pip(
     from intoto_pip.verify.parallel import start_early
 
     start_early()  # the verifiers get ready while pip works
-    items = resolve(resolve_options)
+    items = resolve(resolve_options, settings)
     options.announce(f"downloading {_count(items, 'file')}")
     jobs = [partial(_candidate_for, item, by_url, folder) for item in items]
     pending = fetch_all(jobs, options.progress_for(f"downloading {_count(items, 'file')}"))

@@ -67,8 +67,13 @@ class ResolvedItem:
 
 
 def pip_command(options: ResolveOptions) -> list[str]:
+    return [*pip_argv(options.python), *pip_arguments(options)]
+
+
+def pip_arguments(options: ResolveOptions) -> list[str]:
+    """pip's arguments (after the command that starts pip) for the resolution."""
     settings = options.settings or PipSettings()
-    command = [*pip_argv(options.python), "--isolated"]
+    command = ["--isolated"]
     command += ["install", "--dry-run", "--report", "-", "--only-binary", ":all:", "--quiet"]
     command += ["--ignore-installed"] if options.target_dir else []
     flags = (
@@ -120,22 +125,34 @@ def with_settings(
     return replace(options, settings=read_pip_settings(options.python, options.env))
 
 
-def resolve(options: ResolveOptions) -> list[ResolvedItem]:
-    """Run pip; return what it would install, in the report's order."""
-    options = with_settings(options)
+def resolve(options: ResolveOptions, session: PendingSettings | None = None) -> list[ResolvedItem]:
+    """Run pip; return what it would install, in the report's order.
+
+    ``session``: the pip session that read the settings; the resolution runs in it when it
+    runs in the same interpreter (else pip is started again)."""
+    options = with_settings(options, session)
+    env = isolated_environment(options.env)
+    if session is not None and options.python and session.can_resolve(options.python):
+        code, out, messages = session.resolve(pip_arguments(options), env, RESOLVE_TIMEOUT)
+    else:
+        code, out, messages = _run_pip(pip_command(options), env)
+    if code != 0:
+        raise InstallError(pip_failure(messages, code))
+    return parse_report(out)
+
+
+def _run_pip(command: list[str], env: Mapping[str, str]) -> tuple[int, bytes, str]:
     try:
         done = subprocess.run(
-            pip_command(options),
+            command,
             capture_output=True,
             timeout=RESOLVE_TIMEOUT,
             stdin=subprocess.DEVNULL,
-            env=isolated_environment(options.env),
+            env=dict(env),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
-    if done.returncode != 0:
-        raise InstallError(pip_failure(done.stderr.decode(errors="replace"), done.returncode))
-    return parse_report(done.stdout)
+    return done.returncode, done.stdout, done.stderr.decode(errors="replace")
 
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")

@@ -58,3 +58,21 @@ def test_the_runner_is_our_pip_looking_at_the_other_environment(tmp_path: Path) 
         [*argv, "--version"], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert str(Path(str(pip_runner())).parent) in version.stdout
+
+
+def test_a_pip_in_the_working_folder_is_not_taken_for_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m intoto_pip...`` puts the working folder first on ``sys.path``: a ``./pip``
+    there would be found first by ``find_spec``, and the session would run it."""
+    from intoto_pip.install.pip_runner import pip_root, session_argv
+    from tests.support.traps import trap_pip_package
+
+    trap_pip_package(tmp_path, tmp_path / "ran")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", ["", str(tmp_path), *sys.path])
+    root = pip_root()
+    assert root is not None and root != tmp_path
+    assert (root / "pip" / "__init__.py").is_file()
+    argv = session_argv(Path(sys.executable))
+    assert argv is not None and str(tmp_path) not in argv

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from intoto_pip.errors import InstallError
+from intoto_pip.install import resolve as resolve_module
 from intoto_pip.install.pip_runner import pip_runner
-from intoto_pip.install.pip_settings import sort_settings
+from intoto_pip.install.pip_settings import sort_settings, start_reading
 from intoto_pip.install.resolve import ResolveOptions, parse_report, pip_command, resolve
 from tests.support.index import clean_env
 from tests.support.traps import trap_pip_package, trap_sdist
@@ -117,9 +118,15 @@ def test_pip_settings_taken_are_passed_back_and_merged_with_the_command_line() -
     assert "http://127.0.0.1:5/simple/" not in mine
 
 
-def test_settings_from_pip_environment_and_files_never_make_pip_build(tmp_path: Path) -> None:
-    # PIP_CONSTRAINT names an sdist URL (which `-c` on the command line is refused for), and a
-    # config file turns --no-binary on: before pip ran isolated, it built the trap's backend.
+@pytest.mark.parametrize("in_session", [False, True], ids=["own-process", "session"])
+def test_settings_from_pip_environment_and_files_never_make_pip_build(
+    tmp_path: Path, in_session: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PIP_CONSTRAINT names an sdist URL (which `-c` on the command line is refused for), and
+    a config file turns --no-binary on: before pip ran isolated, it built the trap's backend.
+
+    In a session, the same process read those settings (``pip config list``) before it
+    resolves: the environment it resolves in is the isolated one sent with the request."""
     marker = tmp_path / "trap-backend-ran"
     trap = trap_sdist(tmp_path / "trap", "dep", "1.0", marker)
     wheels = tmp_path / "wheels"
@@ -135,14 +142,26 @@ def test_settings_from_pip_environment_and_files_never_make_pip_build(tmp_path: 
     config.write_text("[global]\nno-binary = :all:\n[install]\nno-build-isolation = true\n")
     env = {**clean_env(), "PIP_CONSTRAINT": str(constraints), "PIP_CONFIG_FILE": str(config)}
     env["PIP_FIND_LINKS"] = str(wheels)  # taken: a place to look
+    python = Path(sys.executable)
+    options = ResolveOptions(requirements=("dep",), no_index=True, env=env, python=python)
+    session = start_reading(python, env) if in_session else None
+    if session is not None:  # no second pip process: the session resolves
+        monkeypatch.setattr(resolve_module, "_run_pip", _no_second_pip)
     try:
-        items = resolve(ResolveOptions(requirements=("dep",), no_index=True, env=env))
+        items = resolve(options, session)
     except InstallError:
         items = []
+    finally:
+        if session is not None:
+            session.close()
     assert not marker.exists()
     assert [(item.name, item.url.rsplit("/", 1)[-1]) for item in items] == [
         ("dep", "dep-1.0-py3-none-any.whl")
     ]
+
+
+def _no_second_pip(*_args: object) -> None:
+    raise AssertionError("pip started again: the session did not resolve")
 
 
 def test_pip_never_runs_a_pip_package_from_the_working_folder(
@@ -210,3 +229,39 @@ def test_a_hash_mismatch_is_called_a_hash_mismatch(tmp_path: Path) -> None:
     message = str(info.value)
     assert message.startswith("hash mismatch for dep==1.0: the requirements pin sha256 000")
     assert "nothing was installed" in message and "could not resolve" not in message
+
+
+def test_a_session_resolves_without_the_targets_own_pip_files(tmp_path: Path) -> None:
+    """``--isolated`` still lets pip read the machine's and the target's (site) pip.conf; only
+    the null device as PIP_CONFIG_FILE turns them off. The session read the target's file for
+    its settings, so the environment it resolves in must be the one sent with the request,
+    never the one it started with: else the file's constraint makes pip build the trap."""
+    import venv
+
+    marker = tmp_path / "trap-backend-ran"
+    trap = trap_sdist(tmp_path / "trap", "dep", "1.0", marker)
+    wheels = _wheels_with_dep(tmp_path)
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(f"dep @ {trap.as_uri()}\n")
+    venv.create(tmp_path / "env", with_pip=False)
+    site_file = tmp_path / "env" / "pip.conf"
+    site_file.write_text(f"[global]\nconstraint = {constraints}\nno-binary = :all:\n")
+    python = tmp_path / "env" / "bin" / "python"
+    env = {k: v for k, v in clean_env().items() if k != "PIP_CONFIG_FILE"}
+    env["HOME"] = str(tmp_path)  # no user file
+    options = ResolveOptions(
+        requirements=("dep",), no_index=True, find_links=(str(wheels),), env=env, python=python
+    )
+    session = start_reading(python, env)
+    try:
+        settings = session.result()
+        assert "constraint" in {s.name for s in settings.ignored}  # it was read, and ignored
+        items = resolve(options, session)
+    except InstallError:
+        items = []
+    finally:
+        session.close()
+    assert not marker.exists()
+    assert [(item.name, item.url.rsplit("/", 1)[-1]) for item in items] == [
+        ("dep", "dep-1.0-py3-none-any.whl")
+    ]
