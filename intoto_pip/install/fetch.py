@@ -25,6 +25,7 @@ from typing import BinaryIO
 from intoto_pip.archives.evidence import DETACHED_SUFFIX, MAX_DEPTH, MAX_FILES, MAX_TOTAL_BYTES
 from intoto_pip.archives.names import member_name_problem
 from intoto_pip.errors import InputError, InstallError, MetadataError, VerificationError
+from intoto_pip.install.connection import Connection, Response
 from intoto_pip.store import read_metadata_bytes
 
 CHUNK = 1024 * 1024
@@ -100,17 +101,23 @@ def _copy_tree(source: Path, dest: Path, budget: list[int], depth: int) -> None:
 
 
 def fetch_url(
-    url: str, folder: Path, *, expected_sha256: str | None, progress: Progress | None = None
+    url: str,
+    folder: Path,
+    *,
+    expected_sha256: str | None,
+    progress: Progress | None = None,
+    connection: Connection | None = None,
 ) -> FetchedFile:
-    """Download ``url`` (http, https or file) and check the index's sha256 when it gave one."""
-    import urllib.request  # here: it brings http.client and ssl, which local installs skip
+    """Download ``url`` (http, https or file) and check the index's sha256 when it gave one.
 
+    ``connection``: pip's connection settings (certificates, proxy, timeout), as pip used
+    them to resolve; the defaults without."""
     filename = safe_filename(url)
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https", "file"):
         raise InstallError(f"{url}: unsupported URL scheme {scheme!r}")
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310
+        with (connection or Connection(timeout=TIMEOUT)).open(url) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             fetched = _store(response, folder, filename, url, total, progress)
@@ -125,7 +132,7 @@ def fetch_url(
 
 
 def _store(
-    stream: BinaryIO,
+    stream: BinaryIO | Response,
     folder: Path,
     filename: str,
     url: str,

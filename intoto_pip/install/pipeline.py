@@ -31,6 +31,7 @@ from intoto_pip.install.candidates import (
     verify_candidates,
     wheel_pending,
 )
+from intoto_pip.install.connection import Connection
 from intoto_pip.install.downloads import fetch_all
 from intoto_pip.install.early import Started, split_requirements, start
 from intoto_pip.install.fetch import Progress, copy_local, fetch_url, private_folder
@@ -87,7 +88,7 @@ def _run(
     folder = private_folder()
     try:
         requirements, sdist_reqs = _split_no_binary(requirements, options.no_binary)
-        if sdist_reqs and not options.resolve.index_url:
+        if sdist_reqs:  # the index, and how to connect to it, may be pip's settings
             options = replace(options, resolve=with_settings(options.resolve, pending))
         items = [_collect_local(path, folder, options) for path in local_paths]
         items += [_collect_sdist(req, folder, options) for req in sdist_reqs]
@@ -169,9 +170,14 @@ def _collect_sdist(
             f"--no-binary {requirement.name}: the sdist is fetched from the index, and "
             "--no-index leaves none: give --index-url or the sdist file itself"
         )
-    link = find_sdist(url, requirement, pre=options.resolve.pre)
+    connection = Connection.from_settings(options.resolve.settings)
+    link = find_sdist(url, requirement, pre=options.resolve.pre, connection=connection)
     fetched = fetch_url(
-        link.url, folder, expected_sha256=link.sha256, progress=options.progress_for(link.filename)
+        link.url,
+        folder,
+        expected_sha256=link.sha256,
+        progress=options.progress_for(link.filename),
+        connection=connection,
     )
     return sdist_pending(fetched, requested=True, direct=False)
 
@@ -290,7 +296,8 @@ def _with_pip(
     start_early()  # the verifiers get ready while pip works
     items = resolve(resolve_options, settings)
     options.announce(f"downloading {_count(items, 'file')}")
-    jobs = [partial(_candidate_for, item, by_url, folder) for item in items]
+    connection = Connection.from_settings(resolve_options.settings)  # as pip connected
+    jobs = [partial(_candidate_for, item, by_url, folder, connection) for item in items]
     pending = fetch_all(jobs, options.progress_for(f"downloading {_count(items, 'file')}"))
     options.announce(f"verifying {_count(pending, 'archive')}")
     candidates = verify_candidates(pending, options)
@@ -320,10 +327,20 @@ def _check_direct_urls(local: list[Candidate], target: Target, options: InstallO
 
 
 def _candidate_for(
-    item: ResolvedItem, by_url: Mapping[str, Candidate], folder: Path, progress: Progress | None
+    item: ResolvedItem,
+    by_url: Mapping[str, Candidate],
+    folder: Path,
+    connection: Connection,
+    progress: Progress | None,
 ) -> Pending | Candidate:
     known = by_url.get(item.url)
     if known is not None:
         return known
-    fetched = fetch_url(item.url, folder, expected_sha256=item.sha256, progress=progress)
+    fetched = fetch_url(
+        item.url,
+        folder,
+        expected_sha256=item.sha256,
+        progress=progress,
+        connection=connection,
+    )
     return wheel_pending(fetched, requested=item.requested, direct=item.is_direct)

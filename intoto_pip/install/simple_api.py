@@ -16,6 +16,7 @@ from packaging.version import Version
 
 from intoto_pip.archives.names import canonical_name, parse_sdist_filename
 from intoto_pip.errors import ArchiveError, InstallError
+from intoto_pip.install.connection import Connection
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -88,13 +89,21 @@ def choose(links: list[SdistLink], requirement: Requirement, *, pre: bool) -> Sd
     )[0]
 
 
-def find_sdist(index_url: str | None, requirement: Requirement, *, pre: bool) -> SdistLink:
+def find_sdist(
+    index_url: str | None,
+    requirement: Requirement,
+    *,
+    pre: bool,
+    connection: Connection | None = None,
+) -> SdistLink:
+    """The newest sdist of ``requirement`` on the index, read through ``connection`` (pip's
+    connection settings; the defaults without)."""
     page = project_page(index_url or DEFAULT_INDEX, requirement.name)
     if urllib.parse.urlsplit(page).scheme not in ("http", "https", "file"):
         raise InstallError(f"{page}: unsupported index URL scheme")
     request = urllib.request.Request(page, headers={"Accept": "text/html"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with (connection or Connection(timeout=TIMEOUT)).open(request) as response:
             data = response.read(MAX_PAGE_BYTES + 1)
     except OSError as exc:
         raise InstallError(f"{page}: cannot read the index page ({exc})") from exc

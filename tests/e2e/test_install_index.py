@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.index import SimpleIndex, make_venv, run_intoto_pip, run_pip, serve
+from tests.support.index import (
+    SimpleIndex,
+    clean_env,
+    make_venv,
+    run_intoto_pip,
+    run_pip,
+    serve,
+)
+from tests.support.pki import make_pki
 from tests.support.signing import Project
 from tests.support.tree import diff, snapshot
 
@@ -140,3 +148,28 @@ def test_local_wheel_with_dependency_from_the_index(
     assert direct["url"] == app.absolute().as_uri()
     assert not (site / "dep-1.0.dist-info" / "direct_url.json").exists()
     assert not (site / "dep-1.0.dist-info" / "REQUESTED").exists()
+
+
+def test_an_index_behind_a_private_authority_is_reached_as_pip_is_told(
+    project: Project, tmp_path: Path
+) -> None:
+    """pip.conf's ``cert`` (here PIP_CERT) names the authority of a private https index: pip
+    resolves with it, and intoto-pip's own downloads of the files pip picked use it too.
+    Before, pip resolved and the download failed ("certificate verify failed")."""
+    pki = make_pki(tmp_path / "pki")
+    simple = SimpleIndex(tmp_path / "index")
+    simple.add(_app(project, tmp_path / "d1", "1.0"), "app")
+    simple.add(_dep(project, tmp_path / "d1"), "dep")
+    python = make_venv(tmp_path / "venv")
+    with serve(simple.root, tls=pki.server_context()) as url:
+        key = ("--layout-key", str(project.owner.public_path))
+        args = ("install", "app", "--index-url", f"{url}/simple/", "--python", str(python), *key)
+        untrusted = run_intoto_pip(*args)
+        assert untrusted.returncode != 0  # the system's authorities do not know this one
+        assert _probe(python) == "absent"
+        env = clean_env(PIP_CERT=str(pki.authority))
+        # requests (inside pip) lets these beat pip's own cert setting: not what is tested.
+        env = {k: v for k, v in env.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+        trusted = run_intoto_pip(*args, env=env)
+    assert trusted.returncode == 0, trusted.stderr
+    assert _probe(python) == "1.0 dep"

@@ -13,6 +13,7 @@ import hashlib
 import html
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
@@ -81,14 +82,18 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP on 127.0.0.1; yield the base URL (no trailing slash)."""
+def serve(root: Path, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve ``root`` over HTTP (HTTPS with ``tls``) on 127.0.0.1; yield the base URL (no
+    trailing slash)."""
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
