@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from intoto_pip.verify.provenance_policy import ProvenanceOptions
 
 PROVENANCE_MODES = ("off", "warn", "tofu", "require")  # verify.policy.MODES
+# verify.inspections.DEFAULT_TIMEOUT (a test keeps the two equal): importing it here would
+# load the verifier, about 80 ms, before ``install`` starts pip and the probe.
+INSPECTION_TIMEOUT = 60.0
 
 
 def add_trust_flags(
@@ -47,14 +50,12 @@ def add_trust_flags(
     g.add_argument("--policy", metavar="FILE", help=policy_help)
     if not archives:
         return
-    from intoto_pip.verify.inspections import DEFAULT_TIMEOUT
-
     g.add_argument(
         "--inspection-timeout",
         type=float,
-        default=DEFAULT_TIMEOUT,
+        default=INSPECTION_TIMEOUT,
         metavar="S",
-        help=f"seconds an inspection may run (default: {DEFAULT_TIMEOUT:g})",
+        help=f"seconds an inspection may run (default: {INSPECTION_TIMEOUT:g})",
     )
     _add_provenance_flags(parser)
 
