@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from intoto_pip.errors import InstallError
 from intoto_pip.install.build import InstallInto
@@ -89,7 +89,13 @@ class Pending:
     direct: bool
 
 
-def _request(options: InstallOptions) -> ArchiveVerifyRequest:
+class EarlyVerdicts(Protocol):
+    """Verdicts reached before they were asked for (``prefetch``)."""
+
+    def verdict(self, path: Path) -> ArchiveVerdict | None: ...
+
+
+def verify_request(options: InstallOptions) -> ArchiveVerifyRequest:
     def trust_for(name: str) -> Trust:
         return options.policy.trust_for(name, options.layout_keys)
 
@@ -108,19 +114,25 @@ def _publisher_only(meta: WheelMeta, options: InstallOptions) -> bool:
     return trust.publisher is not None and not trust.layout_keys
 
 
+def needs_verification(meta: WheelMeta, options: InstallOptions) -> bool:
+    """Whether the archive's in-toto evidence is verified (else it is only checked whole)."""
+    return not (_unchecked(meta, options) or _publisher_only(meta, options))
+
+
 def verify_candidates(
-    items: Sequence[Pending | Candidate], options: InstallOptions
+    items: Sequence[Pending | Candidate],
+    options: InstallOptions,
+    early: EarlyVerdicts | None = None,
 ) -> list[Candidate]:
     """A candidate for each item, in order; pending archives are verified in parallel (one
-    process per core) unless allowed unverified. Items already candidates pass through.
-    Provenance (PEP 740) is checked, in this process, where the policy asks for it."""
+    process per core) unless allowed unverified, or taken from ``early`` where it verified
+    them already. Items already candidates pass through. Provenance (PEP 740) is checked, in
+    this process, where the policy asks for it."""
     from intoto_pip.install.provenance import provenance_verdicts
 
     waiting = [i for i in items if isinstance(i, Pending)]
-    pending = [
-        i for i in waiting if not (_unchecked(i.meta, options) or _publisher_only(i.meta, options))
-    ]
-    verdicts = dict(zip(map(id, pending), _verify_all(pending, options), strict=True))
+    pending = [i for i in waiting if needs_verification(i.meta, options)]
+    verdicts = dict(zip(map(id, pending), _verify_all(pending, options, early), strict=True))
     provenance = provenance_verdicts(waiting, options)
     result = []
     for item in items:
@@ -133,10 +145,20 @@ def verify_candidates(
     return result
 
 
-def _verify_all(pending: Sequence[Pending], options: InstallOptions) -> list[ArchiveVerdict]:
+def _verify_all(
+    pending: Sequence[Pending], options: InstallOptions, early: EarlyVerdicts | None
+) -> list[ArchiveVerdict]:
     from intoto_pip.verify.parallel import verify_archives
 
-    verdicts = verify_archives([item.fetched.path for item in pending], _request(options))
+    known = {}
+    for item in pending:
+        verdict = None if early is None else early.verdict(item.fetched.path)
+        if verdict is not None:
+            known[id(item)] = verdict
+    rest = [item for item in pending if id(item) not in known]
+    found = verify_archives([item.fetched.path for item in rest], verify_request(options))
+    known.update(zip(map(id, rest), found, strict=True))
+    verdicts = [known[id(item)] for item in pending]
     for item in pending:  # parallel verification has no running progress: report each done
         progress = options.progress_for(f"verifying {item.fetched.filename}")
         if progress is not None:

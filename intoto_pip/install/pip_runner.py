@@ -17,6 +17,12 @@ starts both in one process (``SESSION``): it imports that same copy of pip (the 
 does), runs ``python -m pip config list`` at once, then waits for the second command on its
 input and runs it too, with the environment sent along. pip's modules load once, and the
 resolution starts as soon as intoto-pip has read the settings.
+
+The resolution may also be asked to announce the wheels pip reads the metadata of (PEP 658:
+``Obtaining dependency information ... from URL.metadata``, a message of pip's at its verbose
+level): the session copies those messages, one line each, to a pipe intoto-pip passed it, so
+that the wheels can be fetched and verified while pip still resolves (``prefetch``). Nothing
+else of pip's output changes, and a failure to announce never fails pip.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from pathlib import Path
 
 RUNNER = "__pip-runner__.py"
 SETTINGS_END = "--- intoto-pip: end of pip config list, exit"
+# pip's log message (at its VERBOSE level) as it fetches a wheel's PEP 658 metadata instead of
+# the wheel: "... for REQUIREMENT from URL.metadata". The session can copy each to a pipe.
+ANNOUNCED = "Obtaining dependency information for "
 
 # Run by the target interpreter (any Python pip supports): only what ``python -m pip`` does,
 # twice. pip ends each command with SystemExit; its code is kept. The second command's
@@ -35,7 +44,7 @@ SETTINGS_END = "--- intoto-pip: end of pip config list, exit"
 SESSION = r"""
 import json, os, runpy, sys
 from importlib.machinery import PathFinder
-ROOT, END = sys.argv.pop(1), sys.argv.pop(1)
+ROOT, END, ANNOUNCED = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
 class OnlyOurPip(object):
     @staticmethod
     def find_spec(name, path=None, target=None):
@@ -51,11 +60,29 @@ def pip(args):
 code = pip(["config", "list"])
 sys.stdout.write("\n%s %d\n" % (END, code))
 sys.stdout.flush()
+def announce(fd):
+    os.set_inheritable(fd, False)  # pip's own subprocesses never hold it open
+    if "pip._internal" not in sys.modules:  # its logger class is not registered yet
+        return
+    import logging
+    class Announce(logging.Handler):
+        def emit(self, record):
+            if str(record.msg).startswith(ANNOUNCED):
+                text = record.getMessage().replace("\n", " ") + "\n"
+                try:
+                    os.write(fd, text.encode("utf-8", "replace"))
+                except OSError:  # nobody reads any more: pip goes on all the same
+                    pass
+    log = logging.getLogger("pip._internal.operations.prepare")
+    log.setLevel(15)  # pip's VERBOSE; pip's own handlers still show only what --quiet lets by
+    log.addHandler(Announce())
 line = sys.stdin.readline()
 if line:
     request = json.loads(line)
     os.environ.clear()
     os.environ.update(request["env"])
+    if request.get("announce") is not None:
+        announce(request["announce"])
     code = pip(request["args"])
     sys.stdout.flush()
     sys.exit(code)
@@ -78,7 +105,7 @@ def session_argv(python: Path) -> list[str] | None:
     root = pip_root()
     if root is None:
         return None
-    return [str(python), "-I", "-c", SESSION, str(root), SETTINGS_END]
+    return [str(python), "-I", "-c", SESSION, str(root), SETTINGS_END, ANNOUNCED]
 
 
 def pip_root() -> Path | None:

@@ -21,13 +21,15 @@ the environment.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from intoto_pip.errors import InstallError
 from intoto_pip.install.pip_runner import SETTINGS_END, session_argv
 
 CONFIG_TIMEOUT = 120.0
+READER_TIMEOUT = 5.0  # for the last announcements once pip has ended
 # pip's option (config key) -> how it is passed back: "value", "values" (space-separated,
 # repeatable), or "flag" (a boolean written as 1/true/yes/on).
 TAKEN: Mapping[str, str] = {
@@ -141,22 +144,33 @@ class PendingSettings:
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115
         self._process: subprocess.Popen[bytes] | None = None
         self._failure = ""
+        # Where the session may announce wheels during the resolution (POSIX: a pipe whose
+        # writing end only the session holds, at the same number as here).
+        self._announced: int | None = None
+        self._announcing: int | None = None
         argv = session_argv(python)
         try:
             if argv is None:
                 raise OSError("pip is not installed beside intoto-pip")
+            if os.name == "posix":
+                self._announced, self._announcing = os.pipe()
             self._process = subprocess.Popen(
                 argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._errors,
                 env=dict(os.environ if environ is None else environ),
+                pass_fds=() if self._announcing is None else (self._announcing,),
             )
         except OSError as exc:
             self._failure = str(exc)
+        finally:
+            if self._announcing is not None:
+                os.close(self._announcing)  # the session's copy is the only one left
         self._settings: PipSettings | None = None
         self._errors_from = 0  # where the resolution's messages start in the errors file
         self._used = False  # a resolution was run (or the session ended)
+        self._reader: threading.Thread | None = None  # reads the announcements, if asked
 
     def result(self) -> PipSettings:
         """The settings; InstallError when pip could not be run or failed."""
@@ -179,19 +193,33 @@ class PendingSettings:
         return self._process is not None and not self._used and same
 
     def resolve(
-        self, args: list[str], environ: Mapping[str, str], timeout: float
+        self,
+        args: list[str],
+        environ: Mapping[str, str],
+        timeout: float,
+        announce: Callable[[str], None] | None = None,
     ) -> tuple[int, bytes, str]:
         """Run ``pip ARGS`` in this session with ``environ`` (its own is replaced): pip's exit
-        code, output and messages. InstallError if it could not run or timed out."""
+        code, output and messages. InstallError if it could not run or timed out.
+
+        ``announce``: called (in another thread) with each line the session announces while
+        pip runs (``pip_runner.ANNOUNCED`` messages); never where there is no pipe for it."""
         self.result()
         process, self._used = self._process, True
         assert process is not None  # result() raised otherwise
-        request = json.dumps({"args": args, "env": dict(environ)}) + "\n"
+        request: dict[str, object] = {"args": args, "env": dict(environ)}
+        if announce is not None and self._announced is not None:
+            request["announce"] = self._announcing
+            self._reader = threading.Thread(
+                target=_read_lines, args=(self._announced, announce), daemon=True
+            )
+            self._reader.start()
         try:
-            out, _ = process.communicate(request.encode(), timeout=timeout)
+            out, _ = process.communicate((json.dumps(request) + "\n").encode(), timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
             self.close()
             raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
+        self._join_reader()  # pip has ended, and with it the pipe's only writer
         return process.returncode, out, self._messages(self._errors_from)
 
     def close(self) -> None:
@@ -202,6 +230,18 @@ class PendingSettings:
                 process.kill()
             process.communicate()
         self._errors.close()
+        if self._join_reader() and self._announced is not None:
+            os.close(self._announced)
+            self._announced = None
+
+    def _join_reader(self) -> bool:
+        """Wait for the announcements to be read to their end (pip has ended); whether the
+        pipe may be closed (it may not while a reader could still be reading from it)."""
+        if self._reader is not None:
+            self._reader.join(timeout=READER_TIMEOUT)
+            if self._reader.is_alive():
+                return False  # a process pip started still holds the pipe: leave it open
+        return True
 
     def _read_listing(self, deadline: float) -> tuple[str, int]:
         """pip config list's output, up to the session's end-of-listing line, and its code."""
@@ -228,6 +268,15 @@ class PendingSettings:
 
     def _messages(self, start: int) -> str:
         return os.pread(self._errors.fileno(), 1 << 20, start).decode(errors="replace")
+
+
+def _read_lines(fd: int, announce: Callable[[str], None]) -> None:
+    """Every line from ``fd`` to its end, each handed to ``announce``. The pipe is always read
+    to its end: a reader that stopped early would leave pip blocked writing to it."""
+    with open(fd, "rb", closefd=False) as stream:
+        for raw in stream:
+            with contextlib.suppress(Exception):  # an announcement is a hint: pip must go on
+                announce(raw.decode(errors="replace").rstrip("\n"))
 
 
 def start_reading(

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 
@@ -45,6 +46,9 @@ from intoto_pip.install.requirements import (
 )
 from intoto_pip.install.resolve import ResolvedItem, index_url, resolve, with_settings
 from intoto_pip.install.target import Target
+
+if TYPE_CHECKING:
+    from intoto_pip.install.prefetch import Prefetch
 
 __all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
 
@@ -291,16 +295,21 @@ def _with_pip(
     )
     resolve_options = with_settings(resolve_options, settings)
     options.announce("resolving with pip (wheels only)")
+    from intoto_pip.install.prefetch import Prefetch
     from intoto_pip.verify.parallel import start_early
 
     start_early()  # the verifiers get ready while pip works
-    items = resolve(resolve_options, settings)
-    options.announce(f"downloading {_count(items, 'file')}")
     connection = Connection.from_settings(resolve_options.settings)  # as pip connected
-    jobs = [partial(_candidate_for, item, by_url, folder, connection) for item in items]
-    pending = fetch_all(jobs, options.progress_for(f"downloading {_count(items, 'file')}"))
-    options.announce(f"verifying {_count(pending, 'archive')}")
-    candidates = verify_candidates(pending, options)
+    early = Prefetch(folder, connection, options)
+    try:
+        items = resolve(resolve_options, settings, announce=early.announce)
+        options.announce(f"downloading {_count(items, 'file')}")
+        jobs = [partial(_candidate_for, item, by_url, folder, connection, early) for item in items]
+        pending = fetch_all(jobs, options.progress_for(f"downloading {_count(items, 'file')}"))
+        options.announce(f"verifying {_count(pending, 'archive')}")
+        candidates = verify_candidates(pending, options, early)
+    finally:
+        early.close()
     return replace(
         outcome,
         candidates=tuple(candidates),
@@ -331,11 +340,15 @@ def _candidate_for(
     by_url: Mapping[str, Candidate],
     folder: Path,
     connection: Connection,
+    early: Prefetch,
     progress: Progress | None,
 ) -> Pending | Candidate:
     known = by_url.get(item.url)
     if known is not None:
         return known
+    fetched_early = early.take(item)
+    if fetched_early is not None:
+        return fetched_early
     fetched = fetch_url(
         item.url,
         folder,

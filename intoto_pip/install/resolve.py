@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,20 +127,47 @@ def with_settings(
     return replace(options, settings=read_pip_settings(options.python, options.env))
 
 
-def resolve(options: ResolveOptions, session: PendingSettings | None = None) -> list[ResolvedItem]:
+def resolve(
+    options: ResolveOptions,
+    session: PendingSettings | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> list[ResolvedItem]:
     """Run pip; return what it would install, in the report's order.
 
     ``session``: the pip session that read the settings; the resolution runs in it when it
-    runs in the same interpreter (else pip is started again)."""
+    runs in the same interpreter (else pip is started again). ``announce``: given, while pip
+    runs, each wheel URL whose metadata pip fetched (only in a session; a hint, not a pick)."""
     options = with_settings(options, session)
     env = isolated_environment(options.env)
     if session is not None and options.python and session.can_resolve(options.python):
-        code, out, messages = session.resolve(pip_arguments(options), env, RESOLVE_TIMEOUT)
+        on_line = None if announce is None else partial(_announced_wheel, announce)
+        args = pip_arguments(options)
+        code, out, messages = session.resolve(args, env, RESOLVE_TIMEOUT, on_line)
     else:
         code, out, messages = _run_pip(pip_command(options), env)
     if code != 0:
         raise InstallError(pip_failure(messages, code))
     return parse_report(out)
+
+
+def announced_wheel_url(line: str) -> str | None:
+    """The wheel a session's announcement names (the metadata URL without ``.metadata``):
+    http(s) only, and never one with credentials (pip shows them as ``****``)."""
+    _, found, rest = line.partition(" from ")
+    words = rest.split()
+    url = words[0] if found and words else ""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc or parts.fragment:
+        return None
+    if not parts.path.endswith(".whl.metadata"):
+        return None
+    return url.removesuffix(".metadata")
+
+
+def _announced_wheel(announce: Callable[[str], None], line: str) -> None:
+    url = announced_wheel_url(line)
+    if url is not None:
+        announce(url)
 
 
 def _run_pip(command: list[str], env: Mapping[str, str]) -> tuple[int, bytes, str]:

@@ -16,7 +16,9 @@ nobody else can write in between. Workers write only into sandboxes of their own
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 # Imported once by the fork server, so each worker forked from it starts with them loaded.
 _PRELOAD = ["intoto_pip.verify.archive"]
+GENTLE_NICENESS = 10  # a gentle pool's workers: pip (resolving) keeps its core
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,46 @@ def verify_archives(
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
         futures = [pool.submit(run_job, job) for job in jobs]
         return [_verdict(job, future) for job, future in zip(jobs, futures, strict=True)]
+
+
+class VerifyingPool:
+    """Archives verified as they are handed in (``submit``), by up to ``workers`` processes;
+    each verdict taken when wanted (``verdict``), or never: made for speculation, where some
+    archives handed in are not wanted in the end. ``gentle``: the workers run at a lower
+    priority than this process and its other children (pip, resolving meanwhile).
+    ``close`` drops what has not started and waits for what runs."""
+
+    def __init__(self, request: ArchiveVerifyRequest, workers: int, *, gentle: bool) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._request = request
+        self._pool = ProcessPoolExecutor(
+            max_workers=max(1, workers),
+            mp_context=_context(),
+            initializer=_lower_priority if gentle else None,
+        )
+        self._lock = threading.Lock()
+        self._submitted: dict[Path, tuple[VerifyJob, Future[ArchiveVerdict]]] = {}
+
+    def submit(self, path: Path) -> None:
+        job = _job(path, self._request)
+        with self._lock:
+            if path not in self._submitted:
+                self._submitted[path] = (job, self._pool.submit(run_job, job))
+
+    def verdict(self, path: Path) -> ArchiveVerdict | None:
+        """The archive's verdict once it is verified; None if it was never handed in."""
+        with self._lock:
+            submitted = self._submitted.get(path)
+        return None if submitted is None else _verdict(*submitted)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
+        os.nice(GENTLE_NICENESS)
 
 
 def start_early() -> None:

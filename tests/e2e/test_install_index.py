@@ -38,9 +38,16 @@ def _dep(project: Project, folder: Path, *, tampered: bool = False) -> Path:
 
 
 @pytest.fixture()
-def index(tmp_path: Path) -> Iterator[tuple[SimpleIndex, str]]:
-    simple = SimpleIndex(tmp_path / "index")
-    with serve(simple.root) as url:
+def requests() -> list[str]:
+    """Every path the index was asked for, in order."""
+    return []
+
+
+@pytest.fixture()
+def index(tmp_path: Path, requests: list[str]) -> Iterator[tuple[SimpleIndex, str]]:
+    """An index serving each wheel's METADATA beside it, as PyPI does (PEP 658)."""
+    simple = SimpleIndex(tmp_path / "index", metadata=True)
+    with serve(simple.root, requests=requests) as url:
         yield simple, f"{url}/simple/"
 
 
@@ -64,7 +71,7 @@ def _probe(python: Path) -> str:
 
 
 def test_project_and_dependency_install_then_upgrade(
-    project: Project, index: tuple[SimpleIndex, str], tmp_path: Path
+    project: Project, index: tuple[SimpleIndex, str], tmp_path: Path, requests: list[str]
 ) -> None:
     simple, url = index
     simple.add(_app(project, tmp_path / "d1", "1.0"), "app")
@@ -73,6 +80,9 @@ def test_project_and_dependency_install_then_upgrade(
     report = tmp_path / "report.json"
     done = _run(python, project, url, "app", "--report", str(report))
     assert done.returncode == 0, done.stderr
+    # pip read the METADATA files only; each wheel was downloaded once (while pip resolved)
+    wheels = sorted(path.rsplit("/", 1)[-1] for path in requests if path.endswith(".whl"))
+    assert wheels == ["app-1.0-py3-none-any.whl", "dep-1.0-py3-none-any.whl"]
     assert _probe(python) == "1.0 dep"
     entries = {e["name"]: e for e in json.loads(report.read_text())["distributions"]}
     assert entries["app"]["requested"] is True and entries["dep"]["requested"] is False

@@ -14,6 +14,7 @@ from intoto_pip.cli.main import main
 from intoto_pip.errors import InputError
 from intoto_pip.install.pipeline import InstallOptions, _check_managed
 from intoto_pip.install.target import probe_target
+from tests.support.index import SimpleIndex, serve
 from tests.support.signing import Project
 from tests.support.wheels import wheel_members, write_wheel
 
@@ -161,3 +162,74 @@ def test_local_archives_are_verified_together_and_one_refusal_installs_nothing(
     err = capsys.readouterr().err
     assert f"{bad.name}: NOT verified" in err and f"{good.name}: verified" in err
     assert not target.exists()
+
+
+def test_wheels_pip_picks_from_metadata_are_fetched_and_verified_once_while_it_resolves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An index serving PEP 658 metadata (as PyPI): pip reads only METADATA files; each wheel
+    is downloaded once, while pip resolves, and verified then (nothing is left to verify after
+    the report), and what is installed is what the index lists."""
+    from intoto_pip.verify import parallel as verify_many
+
+    after_report: list[list[str]] = []
+    real = verify_many.verify_archives
+
+    def spy(paths: list[Path], request: object, **kwargs: object) -> object:
+        after_report.append([path.name for path in paths])
+        return real(paths, request, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify_many, "verify_archives", spy)
+    project = Project(tmp_path / "keys")
+    index = SimpleIndex(tmp_path / "index", metadata=True)
+    app = index.add(
+        project.signed_wheel(
+            tmp_path / "a", "app", "1.0", {"app/__init__.py": b""}, requires=["dep>=1"]
+        ),
+        "app",
+    )
+    dep = index.add(
+        project.signed_wheel(tmp_path / "d", "dep", "1.0", {"dep/__init__.py": b"V = 1\n"}),
+        "dep",
+    )
+    target = tmp_path / "target"
+    requests: list[str] = []
+    with serve(index.root, requests=requests) as base:
+        args = ["install", "app", "--index-url", f"{base}/simple/", "--target", str(target)]
+        args += ["--python", sys.executable, "--layout-key", str(project.owner.public_path)]
+        assert main(args) == 0, capsys.readouterr().err
+    assert [name for call in after_report for name in call] == []  # all verified early
+    wheels = sorted(path for path in requests if path.endswith(".whl"))
+    assert wheels == [f"/files/{app.name}", f"/files/{dep.name}"]
+    assert (target / "dep" / "__init__.py").read_bytes() == b"V = 1\n"
+
+
+def test_a_failed_resolution_stops_what_was_fetched_early_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip reads app's METADATA (so app is fetched and verified early), then finds no wheel of
+    its dependency: the install fails as before, and the early work leaves no file behind."""
+    import tempfile
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    project = Project(tmp_path / "keys")
+    index = SimpleIndex(tmp_path / "index", metadata=True)
+    index.add(
+        project.signed_wheel(
+            tmp_path / "a", "app", "1.0", {"app/__init__.py": b""}, requires=["missing-dep"]
+        ),
+        "app",
+    )
+    target = tmp_path / "target"
+    requests: list[str] = []
+    with serve(index.root, requests=requests) as base:
+        args = ["install", "app", "--index-url", f"{base}/simple/", "--target", str(target)]
+        args += ["--python", sys.executable, "--layout-key", str(project.owner.public_path)]
+        assert main(args) == 1
+    assert "no wheel of missing-dep" in capsys.readouterr().err
+    assert "/files/app-1.0-py3-none-any.whl" in requests  # it was fetched early
+    assert not target.exists()
+    # the private folder is gone (multiprocessing's own pymp-* folder goes at exit)
+    assert [p.name for p in private.iterdir() if p.name.startswith("intoto-pip-")] == []

@@ -13,8 +13,14 @@ from intoto_pip.errors import InstallError
 from intoto_pip.install import resolve as resolve_module
 from intoto_pip.install.pip_runner import pip_runner
 from intoto_pip.install.pip_settings import sort_settings, start_reading
-from intoto_pip.install.resolve import ResolveOptions, parse_report, pip_command, resolve
-from tests.support.index import clean_env
+from intoto_pip.install.resolve import (
+    ResolveOptions,
+    announced_wheel_url,
+    parse_report,
+    pip_command,
+    resolve,
+)
+from tests.support.index import SimpleIndex, clean_env, serve
 from tests.support.traps import trap_pip_package, trap_sdist
 from tests.support.wheels import wheel_members, write_wheel
 
@@ -265,3 +271,79 @@ def test_a_session_resolves_without_the_targets_own_pip_files(tmp_path: Path) ->
     assert [(item.name, item.url.rsplit("/", 1)[-1]) for item in items] == [
         ("dep", "dep-1.0-py3-none-any.whl")
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "url"),
+    [
+        (
+            "Obtaining dependency information for dep>=1 from "
+            "https://files.example/dep-1.0-py3-none-any.whl.metadata",
+            "https://files.example/dep-1.0-py3-none-any.whl",
+        ),
+        (
+            "Obtaining dependency information for dep from "
+            "http://127.0.0.1:8/f/dep-1.0-py3-none-any.whl.metadata (from http://127.0.0.1:8/s/)",
+            "http://127.0.0.1:8/f/dep-1.0-py3-none-any.whl",
+        ),
+        # pip shows credentials as ****: never fetched with those
+        ("... for dep from https://user:****@host/dep-1.0-py3-none-any.whl.metadata", None),
+        ("... for dep from file:///srv/dep-1.0-py3-none-any.whl.metadata", None),
+        ("... for dep from https://host/dep-1.0.tar.gz.metadata", None),
+        ("... for dep from https://host/dep-1.0-py3-none-any.whl", None),
+        ("... for dep from https://host/dep-1.0-py3-none-any.whl.metadata#sha256=00", None),
+        ("Obtaining dependency information for dep", None),
+    ],
+)
+def test_an_announcement_names_a_wheel_by_a_plain_http_url_only(line: str, url: str) -> None:
+    assert announced_wheel_url(line) == url
+
+
+def test_a_session_announces_each_wheel_whose_metadata_pip_reads(tmp_path: Path) -> None:
+    """With PEP 658 metadata on the index, pip fetches no wheel; the session names each one
+    whose METADATA pip read, while pip runs, and the report's picks are among them."""
+    index = SimpleIndex(tmp_path / "index", metadata=True)
+    index.add(_app_requiring_dep(tmp_path), "app")
+    index.add(_wheels_with_dep(tmp_path) / "dep-1.0-py3-none-any.whl", "dep")
+    requests: list[str] = []
+    announced: list[str] = []
+    python = Path(sys.executable)
+    with serve(index.root, requests=requests) as base:
+        options = ResolveOptions(
+            requirements=("app",), index_url=f"{base}/simple/", env=clean_env(), python=python
+        )
+        session = start_reading(python, clean_env())
+        try:
+            items = resolve(options, session, announce=announced.append)
+        finally:
+            session.close()
+    assert sorted(item.name for item in items) == ["app", "dep"]
+    assert sorted(announced) == sorted(item.url for item in items)
+    assert not [path for path in requests if path.endswith(".whl")]
+    assert len([path for path in requests if path.endswith(".whl.metadata")]) == 2
+
+
+def test_a_session_announces_nothing_unless_asked(tmp_path: Path) -> None:
+    index = SimpleIndex(tmp_path / "index", metadata=True)
+    index.add(_wheels_with_dep(tmp_path) / "dep-1.0-py3-none-any.whl", "dep")
+    python = Path(sys.executable)
+    with serve(index.root) as base:
+        options = ResolveOptions(
+            requirements=("dep",), index_url=f"{base}/simple/", env=clean_env(), python=python
+        )
+        session = start_reading(python, clean_env())
+        try:
+            (item,) = resolve(options, session)
+        finally:
+            session.close()
+    assert item.name == "dep"
+
+
+def _app_requiring_dep(tmp_path: Path) -> Path:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    return write_wheel(
+        folder / "app-1.0-py3-none-any.whl",
+        wheel_members("app", "1.0", {"app/__init__.py": b""}, requires=["dep>=1"]),
+        "app-1.0.dist-info/RECORD",
+    )

@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -40,10 +41,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 class SimpleIndex:
-    """A file tree in the PEP 503 layout; ``add`` copies an archive in and relists."""
+    """A file tree in the PEP 503 layout; ``add`` copies an archive in and relists.
 
-    def __init__(self, root: Path) -> None:
+    ``metadata``: as PyPI, each wheel's METADATA is served beside it (``<file>.metadata``,
+    PEP 658/714, announced by ``data-core-metadata`` with its sha256), so pip resolves from
+    the METADATA files and fetches no wheel."""
+
+    def __init__(self, root: Path, *, metadata: bool = False) -> None:
         self.root = root
+        self.metadata = metadata
         (root / "simple").mkdir(parents=True, exist_ok=True)
         (root / "files").mkdir(exist_ok=True)
         self._projects: dict[str, list[str]] = {}
@@ -65,10 +71,21 @@ class SimpleIndex:
         for filename in self._projects[name]:
             digest = hashlib.sha256((self.root / "files" / filename).read_bytes()).hexdigest()
             href = f"../../files/{filename}#sha256={digest}"
-            links.append(f'<a href="{html.escape(href)}">{html.escape(filename)}</a><br>')
+            extra = self._metadata_attributes(filename)
+            links.append(f'<a href="{html.escape(href)}"{extra}>{html.escape(filename)}</a><br>')
         (folder / "index.html").write_text(_page(links))
         top = [f'<a href="{n}/">{n}</a><br>' for n in sorted(self._projects)]
         (self.root / "simple" / "index.html").write_text(_page(top))
+
+    def _metadata_attributes(self, filename: str) -> str:
+        if not (self.metadata and filename.endswith(".whl")):
+            return ""
+        with zipfile.ZipFile(self.root / "files" / filename) as archive:
+            name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            data = archive.read(name)
+        (self.root / "files" / f"{filename}.metadata").write_bytes(data)
+        value = f"sha256={hashlib.sha256(data).hexdigest()}"
+        return f' data-core-metadata="{value}" data-dist-info-metadata="{value}"'
 
 
 def _page(lines: list[str]) -> str:
@@ -77,15 +94,26 @@ def _page(lines: list[str]) -> str:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, requests: list[str] | None = None, **kwargs: Any) -> None:
+        self._requests = requests
+        super().__init__(*args, **kwargs)
+
+    def send_head(self) -> Any:
+        if self._requests is not None:
+            self._requests.append(self.path)
+        return super().send_head()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextmanager
-def serve(root: Path, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+def serve(
+    root: Path, tls: ssl.SSLContext | None = None, requests: list[str] | None = None
+) -> Iterator[str]:
     """Serve ``root`` over HTTP (HTTPS with ``tls``) on 127.0.0.1; yield the base URL (no
-    trailing slash)."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
+    trailing slash). ``requests``: each path asked for is appended to it."""
+    handler = functools.partial(_QuietHandler, directory=str(root), requests=requests)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)

@@ -13,7 +13,7 @@ from intoto_pip.errors import InputError
 from intoto_pip.models.layout import Inspection
 from intoto_pip.models.rules import parse_rules
 from intoto_pip.verify.archive import ArchiveVerdict, ArchiveVerifyRequest, verify_archive
-from intoto_pip.verify.parallel import verify_archives
+from intoto_pip.verify.parallel import GENTLE_NICENESS, VerifyingPool, verify_archives
 from intoto_pip.verify.policy import Trust
 from tests.support.signing import Project, layout_payload
 from tests.support.wheels import wheel_members, write_wheel
@@ -122,3 +122,25 @@ def test_cli_reports_every_archive_in_order(
     ]
     refused = [line.split(": ")[0] for line in err.splitlines()]
     assert refused == [archives[0].name, archives[2].name, archives[3].name]
+
+
+def test_a_verifying_pool_gives_the_verdicts_verify_archive_gives_in_any_order_asked(
+    project: Project, tmp_path: Path
+) -> None:
+    """Archives handed in one by one (as speculation finds them), verdicts taken in another
+    order or never; the workers of a gentle pool yield to the resolving pip."""
+    archives = _mixed_set(project, tmp_path)
+    request = _request(project)
+    pool = VerifyingPool(request, 2, gentle=True)
+    try:
+        for path in archives:
+            pool.submit(path)
+        verdicts = [pool.verdict(path) for path in reversed(archives)]
+        assert pool.verdict(tmp_path / "never-handed-in.whl") is None
+        workers = {v.worker_pid for v in verdicts if v is not None}
+        niceness = {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers}
+    finally:
+        pool.close()
+    sequential = [verify_archive(path, request) for path in reversed(archives)]
+    assert [_comparable(v) for v in verdicts if v is not None] == sequential
+    assert niceness == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + GENTLE_NICENESS)}
