@@ -95,7 +95,7 @@ class RecordingDestination(SchemeDictionaryDestination):
         # hash are checked at its end, so no thread is handed a byte that was not verified.
         data = _head(stream, LARGEST_HANDED_OVER + 1)
         hashed = hashlib.new(self.hash_algorithm, data)
-        compile_it = self._to_compile(scheme, path, target, len(data))
+        compile_it = self._to_compile(scheme, path, target)
         # Scripts stay here: installer looks at a script's mode right after writing it.
         library = scheme in ("purelib", "platlib")
         if self.writes is not None and library and len(data) <= LARGEST_HANDED_OVER:
@@ -114,9 +114,7 @@ class RecordingDestination(SchemeDictionaryDestination):
             compile_it()
         return _entry(path, hashed, size)
 
-    def _to_compile(
-        self, scheme: Scheme, path: str, target: Path, size: int
-    ) -> Callable[[], None] | None:
+    def _to_compile(self, scheme: Scheme, path: str, target: Path) -> Callable[[], None] | None:
         """For a module to compile: its ``.pyc`` made room for and journaled now, and what
         hands the module to the compilers once it is written."""
         if self.compiler is None or scheme not in ("purelib", "platlib"):
@@ -128,7 +126,7 @@ class RecordingDestination(SchemeDictionaryDestination):
         self.transaction.wrote(cache)
         number = self.compiler.reserve(cache)
         self._compiled.append((number, scheme, path))
-        return partial(self.compiler.send, number, target, size)
+        return partial(self.compiler.send, number, target)
 
     def _target_path(self, scheme: Scheme, path: str) -> Path:
         """``path`` placed in ``scheme``'s folder, as ``installer`` places it (and refused, as

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib.util
 import marshal
 import py_compile
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,7 @@ def test_one_pool_compiles_modules_as_they_come_one_worker_per_share(tmp_path: P
     ]
     broken = _module(tmp_path / "a", "broken", "def (:\n")
     for source, cache in (*modules, broken):
-        compiler.submit(source, cache, source.stat().st_size)
+        compiler.submit(source, cache)
         if source == modules[0][0]:
             assert len(compiler._processes) == 1, "one worker for the first modules"
     compiled = compiler.wait()
@@ -98,6 +100,34 @@ def test_one_pool_compiles_modules_as_they_come_one_worker_per_share(tmp_path: P
     assert all(cache.is_file() for _source, cache in modules)
     assert not broken[1].exists()
     compiler.close()
+
+
+def test_a_worker_that_falls_behind_holds_no_more_than_its_window(tmp_path: Path) -> None:
+    """Modules are not dealt out in advance: with one worker stopped, every module beyond the
+    few it holds goes to the other, and the stopped one's are compiled when it resumes."""
+    compiler = bytecode.BytecodeCompiler(sys.executable, workers=2)
+    first = [_module(tmp_path / "a", f"m{i}", f"X = {i}\n") for i in range(bytecode.MIN_SHARE)]
+    for source, cache in first:
+        compiler.submit(source, cache)
+    slow = compiler._processes[0]
+    slow.send_signal(signal.SIGSTOP)
+    try:
+        rest = [_module(tmp_path / "b", f"m{i}", f"Y = {i}\n") for i in range(60)]
+        for source, cache in rest:
+            compiler.submit(source, cache)
+        assert len(compiler._processes) == 2
+        deadline = time.monotonic() + 30
+        # the running worker works through everything the stopped one does not hold
+        while (compiler._waiting or compiler._holding[1]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not compiler._waiting and compiler._holding[1] == 0
+        unanswered = len(first) + len(rest) - len(compiler._replies)
+        assert unanswered == compiler._holding[0] <= bytecode.WINDOW
+    finally:
+        slow.send_signal(signal.SIGCONT)
+    compiled = compiler.wait()
+    compiler.close()
+    assert [c.cache if c else None for c in compiled] == [cache for _s, cache in first + rest]
 
 
 def test_a_pyc_is_never_written_through_a_link_or_over_a_file(tmp_path: Path) -> None:
