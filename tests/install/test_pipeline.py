@@ -134,11 +134,8 @@ def test_no_binary_with_no_index_contacts_no_index(monkeypatch: pytest.MonkeyPat
     assert main([*args, "--allow-unverified", "demo"]) == 2
 
 
-def test_local_archives_are_verified_together_and_one_refusal_installs_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Every local archive goes to one parallel verification (so independent archives are
-    verified at once); every verdict is reported, and one refusal means nothing is installed."""
+def _spy_on_verify_archives(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The file names of each call to the parallel verification, as it is called."""
     from intoto_pip.verify import parallel as verify_many
 
     calls: list[list[str]] = []
@@ -149,6 +146,15 @@ def test_local_archives_are_verified_together_and_one_refusal_installs_nothing(
         return real(paths, request, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(verify_many, "verify_archives", spy)
+    return calls
+
+
+def test_local_archives_are_verified_together_and_one_refusal_installs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every local archive goes to one parallel verification (so independent archives are
+    verified at once); every verdict is reported, and one refusal means nothing is installed."""
+    calls = _spy_on_verify_archives(monkeypatch)
     project = Project(tmp_path / "keys")
     good = project.signed_wheel(tmp_path / "a", "good", "1.0", {"good/__init__.py": b""})
     bad = project.signed_wheel(
@@ -170,34 +176,17 @@ def test_wheels_pip_picks_from_metadata_are_fetched_and_verified_once_while_it_r
     """An index serving PEP 658 metadata (as PyPI): pip reads only METADATA files; each wheel
     is downloaded once, while pip resolves, and verified then (nothing is left to verify after
     the report), and what is installed is what the index lists."""
-    from intoto_pip.verify import parallel as verify_many
-
-    after_report: list[list[str]] = []
-    real = verify_many.verify_archives
-
-    def spy(paths: list[Path], request: object, **kwargs: object) -> object:
-        after_report.append([path.name for path in paths])
-        return real(paths, request, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(verify_many, "verify_archives", spy)
+    after_report = _spy_on_verify_archives(monkeypatch)
     project = Project(tmp_path / "keys")
     index = SimpleIndex(tmp_path / "index", metadata=True)
-    app = index.add(
-        project.signed_wheel(
-            tmp_path / "a", "app", "1.0", {"app/__init__.py": b""}, requires=["dep>=1"]
-        ),
-        "app",
-    )
+    app = index.add(_app(project, tmp_path / "a", "dep>=1"), "app")
     dep = index.add(
         project.signed_wheel(tmp_path / "d", "dep", "1.0", {"dep/__init__.py": b"V = 1\n"}),
         "dep",
     )
     target = tmp_path / "target"
-    requests: list[str] = []
-    with serve(index.root, requests=requests) as base:
-        args = ["install", "app", "--index-url", f"{base}/simple/", "--target", str(target)]
-        args += ["--python", sys.executable, "--layout-key", str(project.owner.public_path)]
-        assert main(args) == 0, capsys.readouterr().err
+    code, requests = _install_app(index, project, target)
+    assert code == 0, capsys.readouterr().err
     assert [name for call in after_report for name in call] == []  # all verified early
     wheels = sorted(path for path in requests if path.endswith(".whl"))
     assert wheels == [f"/files/{app.name}", f"/files/{dep.name}"]
@@ -216,20 +205,28 @@ def test_a_failed_resolution_stops_what_was_fetched_early_and_leaves_nothing(
     monkeypatch.setattr(tempfile, "tempdir", str(private))
     project = Project(tmp_path / "keys")
     index = SimpleIndex(tmp_path / "index", metadata=True)
-    index.add(
-        project.signed_wheel(
-            tmp_path / "a", "app", "1.0", {"app/__init__.py": b""}, requires=["missing-dep"]
-        ),
-        "app",
-    )
+    index.add(_app(project, tmp_path / "a", "missing-dep"), "app")
     target = tmp_path / "target"
-    requests: list[str] = []
-    with serve(index.root, requests=requests) as base:
-        args = ["install", "app", "--index-url", f"{base}/simple/", "--target", str(target)]
-        args += ["--python", sys.executable, "--layout-key", str(project.owner.public_path)]
-        assert main(args) == 1
+    code, requests = _install_app(index, project, target)
+    assert code == 1
     assert "no wheel of missing-dep" in capsys.readouterr().err
     assert "/files/app-1.0-py3-none-any.whl" in requests  # it was fetched early
     assert not target.exists()
     # the private folder is gone (multiprocessing's own pymp-* folder goes at exit)
     assert [p.name for p in private.iterdir() if p.name.startswith("intoto-pip-")] == []
+
+
+def _app(project: Project, folder: Path, requirement: str) -> Path:
+    return project.signed_wheel(
+        folder, "app", "1.0", {"app/__init__.py": b""}, requires=[requirement]
+    )
+
+
+def _install_app(index: SimpleIndex, project: Project, target: Path) -> tuple[int, list[str]]:
+    """``intoto-pip install app`` from ``index`` into ``target``: the exit code, and every
+    path the index was asked for."""
+    requests: list[str] = []
+    with serve(index.root, requests=requests) as base:
+        args = ["install", "app", "--index-url", f"{base}/simple/", "--target", str(target)]
+        args += ["--python", sys.executable, "--layout-key", str(project.owner.public_path)]
+        return main(args), requests

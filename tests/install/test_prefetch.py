@@ -4,7 +4,6 @@ them with the bytes held, bounded, and stopped when no longer wanted."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +17,7 @@ from intoto_pip.install.connection import Connection
 from intoto_pip.install.options import InstallOptions
 from intoto_pip.install.prefetch import Prefetch
 from intoto_pip.install.resolve import ResolvedItem
-from tests.support.index import SimpleIndex, serve
+from tests.support.index import SimpleIndex, serve, serving
 from tests.support.signing import Project
 
 
@@ -184,12 +183,5 @@ def _serving(answers: list[bytes]) -> Iterator[str]:
     """A server on 127.0.0.1 answering every GET with the next of ``answers``; yields a wheel
     URL on it."""
     handler = type("Handler", (_Answers,), {"answers": answers, "served": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/dep-1.0-py3-none-any.whl"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        yield f"http://127.0.0.1:{port}/dep-1.0-py3-none-any.whl"

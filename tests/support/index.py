@@ -117,11 +117,17 @@ def serve(
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
+    with serving(server) as port:
+        yield f"{'https' if tls is not None else 'http'}://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[int]:
+    """Run ``server`` (bound to 127.0.0.1) in a thread; yield its port; stop it at the end."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        scheme = "https" if tls is not None else "http"
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()

@@ -12,7 +12,6 @@ import hashlib
 import html
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+
+from tests.support.index import serving
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
@@ -112,12 +113,5 @@ class _Handler(BaseHTTPRequestHandler):
 def serve_pep691(index: Pep691Index) -> Iterator[str]:
     """Serve on 127.0.0.1; yield the index URL (``.../simple/``)."""
     handler = type("Handler", (_Handler,), {"index": index})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        yield f"http://127.0.0.1:{port}/simple/"
