@@ -82,7 +82,10 @@ if line:
     os.environ.clear()
     os.environ.update(request["env"])
     if request.get("announce") is not None:
-        announce(request["announce"])
+        try:
+            announce(request["announce"])
+        except Exception:  # announcing is a hint: pip resolves all the same
+            pass
     code = pip(request["args"])
     sys.stdout.flush()
     sys.exit(code)

@@ -76,3 +76,21 @@ def test_a_pip_in_the_working_folder_is_not_taken_for_pip(
     assert (root / "pip" / "__init__.py").is_file()
     argv = session_argv(Path(sys.executable))
     assert argv is not None and str(tmp_path) not in argv
+
+
+def test_an_announcement_pipe_the_session_cannot_use_never_fails_pip() -> None:
+    """The session copies pip's messages to the pipe it is given; given a descriptor it does
+    not have, it resolves all the same (announcing is a hint)."""
+    import json
+
+    from intoto_pip.install.pip_runner import session_argv
+
+    argv = session_argv(Path(sys.executable))
+    assert argv is not None
+    env = isolated_environment()
+    request = {"args": ["--version"], "env": env, "announce": 987}
+    done = subprocess.run(
+        argv, input=json.dumps(request) + "\n", capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("pip ")
