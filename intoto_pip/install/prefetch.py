@@ -67,8 +67,9 @@ class Prefetch:
             if self._stopped.is_set() or url in self._wheels:
                 return
             if project in self._projects or len(self._wheels) >= MAX_WHEELS:
+                # a second version of a project (pip is backtracking), or over the cap
                 self._projects.add(project)
-                return  # another version of one already fetched: pip is backtracking
+                return
             self._projects.add(project)
             self._wheels[url] = self._downloads.submit(self._fetch, url)
 
