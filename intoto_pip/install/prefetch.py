@@ -135,5 +135,5 @@ class Prefetch:
                 raise Cancelled("no longer wanted early")
             if self._verifying is None:
                 request = verify_request(self._options)
-                self._verifying = VerifyingPool(request, usable_cores(), gentle=True)
+                self._verifying = VerifyingPool(request, usable_cores())
             return self._verifying

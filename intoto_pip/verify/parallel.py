@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # Imported once by the fork server, so each worker forked from it starts with them loaded.
 _PRELOAD = ["intoto_pip.verify.archive"]
-GENTLE_NICENESS = 10  # a gentle pool's workers: pip (resolving) keeps its core
+GENTLE_NICENESS = 10  # a VerifyingPool's workers: pip (resolving meanwhile) keeps its core
 
 
 @dataclass(frozen=True)
@@ -84,18 +84,16 @@ def verify_archives(
 class VerifyingPool:
     """Archives verified as they are handed in (``submit``), by up to ``workers`` processes;
     each verdict taken when wanted (``verdict``), or never: made for speculation, where some
-    archives handed in are not wanted in the end. ``gentle``: the workers run at a lower
-    priority than this process and its other children (pip, resolving meanwhile).
-    ``close`` drops what has not started and waits for what runs."""
+    archives handed in are not wanted in the end. The workers run at a lower priority than
+    this process and its other children (pip, resolving meanwhile). ``close`` drops what has
+    not started and waits for what runs."""
 
-    def __init__(self, request: ArchiveVerifyRequest, workers: int, *, gentle: bool) -> None:
+    def __init__(self, request: ArchiveVerifyRequest, workers: int) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
         self._request = request
         self._pool = ProcessPoolExecutor(
-            max_workers=max(1, workers),
-            mp_context=_context(),
-            initializer=_lower_priority if gentle else None,
+            max_workers=max(1, workers), mp_context=_context(), initializer=_lower_priority
         )
         self._lock = threading.Lock()
         self._submitted: dict[Path, tuple[VerifyJob, Future[ArchiveVerdict]]] = {}

@@ -128,10 +128,10 @@ def test_a_verifying_pool_gives_the_verdicts_verify_archive_gives_in_any_order_a
     project: Project, tmp_path: Path
 ) -> None:
     """Archives handed in one by one (as speculation finds them), verdicts taken in another
-    order or never; the workers of a gentle pool yield to the resolving pip."""
+    order or never; its workers yield to the resolving pip."""
     archives = _mixed_set(project, tmp_path)
     request = _request(project)
-    pool = VerifyingPool(request, 2, gentle=True)
+    pool = VerifyingPool(request, 2)
     try:
         for path in archives:
             pool.submit(path)
