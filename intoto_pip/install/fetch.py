@@ -123,12 +123,17 @@ def fetch_url(
             fetched = _store(response, folder, filename, url, total, progress)
     except OSError as exc:
         raise InstallError(f"{url}: download failed ({exc})") from exc
-    if expected_sha256 and fetched.sha256 != expected_sha256.lower():
+    if not has_index_hash(fetched, expected_sha256):
         fetched.path.unlink(missing_ok=True)
         raise VerificationError(
             f"{filename}: sha256 {fetched.sha256} does not match the index's {expected_sha256}"
         )
     return fetched
+
+
+def has_index_hash(fetched: FetchedFile, expected_sha256: str | None) -> bool:
+    """Whether the bytes held have the sha256 the index gave (true when it gave none)."""
+    return not expected_sha256 or fetched.sha256 == expected_sha256.lower()
 
 
 def _store(

@@ -31,7 +31,7 @@ from intoto_pip.errors import IntotoPipError
 from intoto_pip.install.candidates import Pending, needs_verification, verify_request
 from intoto_pip.install.connection import Connection
 from intoto_pip.install.downloads import THREADS, Cancelled
-from intoto_pip.install.fetch import fetch_url, safe_filename
+from intoto_pip.install.fetch import fetch_url, has_index_hash, safe_filename
 from intoto_pip.install.options import InstallOptions
 from intoto_pip.install.resolve import ResolvedItem
 
@@ -86,7 +86,7 @@ class Prefetch:
             return None
         if pending is None:
             return None
-        if item.sha256 is not None and pending.fetched.sha256 != item.sha256.lower():
+        if not has_index_hash(pending.fetched, item.sha256):
             return None
         return replace(pending, requested=item.requested, direct=item.is_direct)
 

@@ -323,7 +323,10 @@ def test_a_session_announces_each_wheel_whose_metadata_pip_reads(tmp_path: Path)
     assert len([path for path in requests if path.endswith(".whl.metadata")]) == 2
 
 
-def test_a_session_announces_nothing_unless_asked(tmp_path: Path) -> None:
+def test_a_session_asked_for_no_announcements_resolves_from_metadata_as_before(
+    tmp_path: Path,
+) -> None:
+    """No announcer given: no pipe is read and the session resolves exactly as it did."""
     index = SimpleIndex(tmp_path / "index", metadata=True)
     index.add(_wheels_with_dep(tmp_path) / "dep-1.0-py3-none-any.whl", "dep")
     python = Path(sys.executable)
