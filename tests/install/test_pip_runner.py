@@ -94,3 +94,29 @@ def test_an_announcement_pipe_the_session_cannot_use_never_fails_pip() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("pip ")
+
+
+def test_a_session_ends_with_pips_exit_code_and_its_output_and_log_complete(
+    tmp_path: Path,
+) -> None:
+    """The session leaves without tearing pip's modules down: pip's code, what it printed
+    and its ``--log`` file are all there."""
+    import json
+
+    from intoto_pip.install.pip_runner import session_argv
+
+    argv = session_argv(Path(sys.executable))
+    assert argv is not None
+    env = isolated_environment()
+    log = tmp_path / "pip.log"
+    args = ["--log", str(log), "install", "--dry-run", "--no-index", "no-such-project-zz"]
+    done = subprocess.run(
+        argv,
+        input=json.dumps({"args": args, "env": env}) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 1
+    assert "No matching distribution found for no-such-project-zz" in done.stderr
+    assert "No matching distribution found for no-such-project-zz" in log.read_text()
