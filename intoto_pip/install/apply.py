@@ -23,25 +23,34 @@ from intoto_pip.install.target import InstalledDist, Target
 from intoto_pip.install.transaction import Transaction
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intoto_pip.install.installer_step import InstalledFiles, WheelToInstall
     from intoto_pip.install.ownership import Claims
-    from intoto_pip.install.wheel_source import VerifiedWheel
+    from intoto_pip.install.wheel_source import OpenedWheel, VerifiedWheel
 
 
-def install_all(outcome: InstallOutcome, *, compile_bytecode: bool = True) -> InstallOutcome:
+def install_all(
+    outcome: InstallOutcome,
+    *,
+    compile_bytecode: bool = True,
+    opened: dict[Path, OpenedWheel] | None = None,
+) -> InstallOutcome:
     """Install every candidate in dependency order, in one transaction: all or nothing.
 
     Under the target's lock: another intoto-pip run's rollback cannot remove our files.
-    ``compile_bytecode``: every module of every wheel compiled together by the target."""
+    ``compile_bytecode``: every module of every wheel compiled together by the target.
+    ``opened``: wheels already opened for installing (while pip resolved), by path; each one
+    used is taken out and closed here, the rest stay the caller's."""
     from intoto_pip.install.lock import target_lock
 
     with target_lock(outcome.target):
-        return _install_locked(outcome, compile_bytecode)
+        return _install_locked(outcome, compile_bytecode, {} if opened is None else opened)
 
 
-def _install_locked(outcome: InstallOutcome, compile_bytecode: bool) -> InstallOutcome:
-    from intoto_pip.install.wheel_source import open_wheel
-
+def _install_locked(
+    outcome: InstallOutcome, compile_bytecode: bool, opened: dict[Path, OpenedWheel]
+) -> InstallOutcome:
     target = outcome.target
     by_name = {c.meta.name: c for c in outcome.candidates}
     metas = [c.meta for c in outcome.candidates]
@@ -51,10 +60,7 @@ def _install_locked(outcome: InstallOutcome, compile_bytecode: bool) -> InstallO
     with contextlib.ExitStack() as stack:
         # Each wheel opened once, through the reader that verified it, for checking and writing;
         # every byte written is checked against the member hashes its verifier found.
-        sources = [
-            stack.enter_context(open_wheel(c.fetched.path, verified_sha256=c.verdict.member_sha256))
-            for c in order
-        ]
+        sources = [_source(c, opened, stack) for c in order]
         claims = _claims(target, existing, order, sources)
         installed = _write_all(target, order, sources, replaced, claims, compile_bytecode)
     return replace(
@@ -63,6 +69,22 @@ def _install_locked(outcome: InstallOutcome, compile_bytecode: bool) -> InstallO
         replaced=tuple(replaced),
         compile_bytecode=compile_bytecode,
     )
+
+
+def _source(
+    candidate: Candidate, opened: dict[Path, OpenedWheel], stack: contextlib.ExitStack
+) -> VerifiedWheel:
+    """The candidate's wheel, open until ``stack`` closes: the one opened ahead when it was
+    opened with the member hashes of this candidate's verdict, else opened now."""
+    from intoto_pip.install.wheel_source import open_wheel
+
+    members = candidate.verdict.member_sha256
+    ahead = opened.pop(candidate.fetched.path, None)
+    if ahead is not None:
+        stack.callback(ahead.close)
+        if dict(ahead.member_sha256) == dict(members):
+            return ahead.source
+    return stack.enter_context(open_wheel(candidate.fetched.path, verified_sha256=members))
 
 
 def _claims(

@@ -50,6 +50,7 @@ from intoto_pip.install.target import Target
 
 if TYPE_CHECKING:
     from intoto_pip.install.prefetch import Prefetch
+    from intoto_pip.install.wheel_source import OpenedWheel
 
 __all__ = ["InstallOptions", "InstallOutcome", "ProgressFactory", "run_install"]
 
@@ -91,6 +92,7 @@ def _run(
     # Before anything else: nothing handed to pip may make it build (and so run) a distribution.
     check_pip_inputs(requirements, options.resolve.requirement_files)
     folder = private_folder()
+    opened: dict[Path, OpenedWheel] = {}  # wheels opened while pip resolved, not yet installed
     try:
         requirements, sdist_reqs = _split_no_binary(requirements, options.no_binary)
         if sdist_reqs:  # the index, and how to connect to it, may be pip's settings
@@ -110,13 +112,15 @@ def _run(
         if outcome.refused:
             return outcome
         if _needs_pip(local, requirements, target, options):
-            outcome = _with_pip(outcome, local, requirements, folder, options, pending)
+            outcome = _with_pip(outcome, local, requirements, folder, options, pending, opened)
             if outcome.refused:
                 return outcome
-        return install_verified(outcome, options)
+        return install_verified(outcome, options, opened)
     finally:
         from intoto_pip.install.fetch import remove_folder
 
+        for left in opened.values():
+            left.close()
         remove_folder(folder)
 
 
@@ -124,10 +128,14 @@ def _count(items: Sequence[object], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
-def install_verified(outcome: InstallOutcome, options: InstallOptions) -> InstallOutcome:
+def install_verified(
+    outcome: InstallOutcome,
+    options: InstallOptions,
+    opened: dict[Path, OpenedWheel] | None = None,
+) -> InstallOutcome:
     """The last steps of every installation whose candidates were all accepted: each must fit
     the target; then, unless it is a dry run, all are installed in one transaction and who
-    published them is remembered (trust on first use)."""
+    published them is remembered (trust on first use). ``opened``: see ``install_all``."""
     from intoto_pip.install.provenance import record_first_seen
 
     for candidate in outcome.candidates:
@@ -135,7 +143,7 @@ def install_verified(outcome: InstallOutcome, options: InstallOptions) -> Instal
     if options.dry_run:
         return outcome
     options.announce(f"installing {_count(outcome.candidates, 'distribution')}")
-    installed = install_all(outcome, compile_bytecode=options.compile_bytecode)
+    installed = install_all(outcome, compile_bytecode=options.compile_bytecode, opened=opened)
     record_first_seen(installed, options)
     return installed
 
@@ -284,7 +292,10 @@ def _with_pip(
     folder: Path,
     options: InstallOptions,
     settings: PendingSettings | None = None,
+    opened: dict[Path, OpenedWheel] | None = None,
 ) -> InstallOutcome:
+    """Resolve with pip, then fetch and verify what it picked; the wheels opened for
+    installing while it resolved go to ``opened``."""
     _check_direct_urls(local, outcome.target, options)
     by_url = {candidate.fetched.path.absolute().as_uri(): candidate for candidate in local}
     resolve_options = replace(
@@ -311,6 +322,8 @@ def _with_pip(
         pending = fetch_all(jobs, options.progress_for(f"downloading {_count(items, 'file')}"))
         options.announce(f"verifying {_count(pending, 'archive')}")
         candidates = verify_candidates(pending, options, early)
+        if opened is not None:
+            opened.update(early.hand_over(c.fetched.path for c in candidates))
     finally:
         early.close()
     return replace(

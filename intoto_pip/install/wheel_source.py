@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import io
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -115,6 +116,27 @@ class VerifiedWheel(WheelSource):
             return name, "", ""
         digest = base64.urlsafe_b64encode(bytes.fromhex(row.sha256)).decode().rstrip("=")
         return name, f"sha256={digest}", str(row.size)
+
+
+@dataclass(frozen=True, eq=False)
+class OpenedWheel:
+    """A wheel opened ahead of its installation (while pip still resolves), with the member
+    hashes it was opened with; ``close`` once, by whoever holds it last."""
+
+    source: VerifiedWheel
+    member_sha256: Mapping[str, str]
+    close: Callable[[], None]
+
+
+def open_ahead(path: Path, verified_sha256: Mapping[str, str]) -> OpenedWheel:
+    """``open_wheel`` now, for later: the same reader and checks, kept open until closed."""
+    stack = ExitStack()
+    try:
+        source = stack.enter_context(open_wheel(path, verified_sha256=verified_sha256))
+    except BaseException:
+        stack.close()
+        raise
+    return OpenedWheel(source=source, member_sha256=verified_sha256, close=stack.close)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,8 +176,19 @@ def test_wheels_pip_picks_from_metadata_are_fetched_and_verified_once_while_it_r
 ) -> None:
     """An index serving PEP 658 metadata (as PyPI): pip reads only METADATA files; each wheel
     is downloaded once, while pip resolves, and verified then (nothing is left to verify after
-    the report), and what is installed is what the index lists."""
+    the report), and what is installed is what the index lists. Each is opened for installing
+    once, while pip resolves, and that opened wheel is what is installed."""
+    from intoto_pip.install import wheel_source
+
     after_report = _spy_on_verify_archives(monkeypatch)
+    opened: list[str] = []
+    real_open = wheel_source.open_wheel
+
+    def counting_open(path: Path, **kwargs: Any) -> Any:
+        opened.append(path.name)
+        return real_open(path, **kwargs)
+
+    monkeypatch.setattr(wheel_source, "open_wheel", counting_open)
     project = Project(tmp_path / "keys")
     index = SimpleIndex(tmp_path / "index", metadata=True)
     app = index.add(_app(project, tmp_path / "a", "dep>=1"), "app")
@@ -190,6 +202,7 @@ def test_wheels_pip_picks_from_metadata_are_fetched_and_verified_once_while_it_r
     assert [name for call in after_report for name in call] == []  # all verified early
     wheels = sorted(path for path in requests if path.endswith(".whl"))
     assert wheels == [f"/files/{app.name}", f"/files/{dep.name}"]
+    assert sorted(opened) == sorted([app.name, dep.name])
     assert (target / "dep" / "__init__.py").read_bytes() == b"V = 1\n"
 
 

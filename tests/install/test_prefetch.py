@@ -185,3 +185,75 @@ def _serving(answers: list[bytes]) -> Iterator[str]:
     handler = type("Handler", (_Answers,), {"answers": answers, "served": 0})
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
         yield f"http://127.0.0.1:{port}/dep-1.0-py3-none-any.whl"
+
+
+def test_a_verified_wheel_is_handed_over_opened_with_its_verdicts_member_hashes(
+    project: Project, prefetch: Prefetch, tmp_path: Path
+) -> None:
+    """Opened while pip resolves, as installing opens it: the same members, checked against
+    the hashes its verification found; handed over once."""
+    data = _wheel(project, tmp_path / "a", "dep", "1.0").read_bytes()
+    with _serving([data]) as url:
+        prefetch.announce(url)
+        taken = prefetch.take(_item(url, data))
+    assert taken is not None
+    verdict = prefetch.verdict(taken.fetched.path)
+    assert verdict is not None and verdict.verified
+    handed = prefetch.hand_over([taken.fetched.path, tmp_path / "never-fetched.whl"])
+    assert list(handed) == [taken.fetched.path]
+    opened = handed[taken.fetched.path]
+    try:
+        assert dict(opened.member_sha256) == dict(verdict.member_sha256)
+        assert "dep/__init__.py" in opened.source.member_names()
+    finally:
+        opened.close()
+    assert prefetch.hand_over([taken.fetched.path]) == {}
+
+
+def test_a_wheel_that_fails_verification_is_never_opened_for_installing(
+    project: Project, prefetch: Prefetch, tmp_path: Path
+) -> None:
+    (tmp_path / "stranger").mkdir()
+    stranger = Project(tmp_path / "stranger")  # signed, but not with the pinned key
+    data = stranger.signed_wheel(tmp_path / "a", "dep", "1.0", {"dep/__init__.py": b""})
+    with _serving([data.read_bytes()]) as url:
+        prefetch.announce(url)
+        taken = prefetch.take(_item(url, data.read_bytes()))
+    assert taken is not None
+    verdict = prefetch.verdict(taken.fetched.path)
+    assert verdict is not None and not verdict.verified
+    assert prefetch.hand_over([taken.fetched.path]) == {}
+
+
+def test_close_closes_the_wheels_opened_and_not_handed_over(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intoto_pip.install import wheel_source
+
+    closed: list[Path] = []
+    real = wheel_source.open_ahead
+
+    def spy(path: Path, verified_sha256: Any) -> wheel_source.OpenedWheel:
+        opened = real(path, verified_sha256)
+
+        def close() -> None:
+            closed.append(path)
+            opened.close()
+
+        return wheel_source.OpenedWheel(
+            source=opened.source, member_sha256=opened.member_sha256, close=close
+        )
+
+    monkeypatch.setattr(wheel_source, "open_ahead", spy)
+    folder = tmp_path / "private"
+    folder.mkdir()
+    early = Prefetch(folder, Connection(), InstallOptions(layout_keys=(project.owner.public,)))
+    data = _wheel(project, tmp_path / "a", "dep", "1.0").read_bytes()
+    try:
+        with _serving([data]) as url:
+            early.announce(url)
+            taken = early.take(_item(url, data))
+        assert taken is not None and early.verdict(taken.fetched.path) is not None
+    finally:
+        early.close()
+    assert closed == [taken.fetched.path]
