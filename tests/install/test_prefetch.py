@@ -4,6 +4,7 @@ them with the bytes held, bounded, and stopped when no longer wanted."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -231,10 +232,12 @@ def test_close_closes_the_wheels_opened_and_not_handed_over(
     from intoto_pip.install import wheel_source
 
     closed: list[Path] = []
+    opened_now = threading.Event()
     real = wheel_source.open_ahead
 
     def spy(path: Path, verified_sha256: Any) -> wheel_source.OpenedWheel:
         opened = real(path, verified_sha256)
+        opened_now.set()
 
         def close() -> None:
             closed.append(path)
@@ -254,6 +257,7 @@ def test_close_closes_the_wheels_opened_and_not_handed_over(
             early.announce(url)
             taken = early.take(_item(url, data))
         assert taken is not None and early.verdict(taken.fetched.path) is not None
+        assert opened_now.wait(timeout=60)  # opened (a close before that opens nothing)
     finally:
         early.close()
     assert closed == [taken.fetched.path]
