@@ -4,6 +4,7 @@ exception, never a wrong answer) when the copy cannot start or fails."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +15,23 @@ from intoto_pip.install import forked
 from intoto_pip.install.forked import Forked
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="forks only on Linux, 2+ cores, 1 thread")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    """A helper forks only from a process of one thread. A thread an earlier test joined
+    can still be counted for a moment while it exits (``/proc/self/status`` counts native
+    threads): wait for it, and name any thread that stays."""
+    import threading
+
+    if not (sys.platform == "linux" and len(os.sched_getaffinity(0)) >= 2):
+        return  # never forks here, threads or not
+    deadline = time.monotonic() + 10
+    while not can_fork() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not can_fork():
+        names = [thread.name for thread in threading.enumerate()]
+        pytest.fail(f"this process still runs other threads: {names}")
 
 
 @needs_fork
