@@ -336,11 +336,15 @@ def _with_pip(
 
 def _load_installing() -> None:
     """What writing the wheels imports (about 35 ms), imported while pip resolves rather than
-    after: nothing else waits for it then."""
-    import intoto_pip.install.installer_step
-    import intoto_pip.install.ownership
-    import intoto_pip.install.verdict_record
-    import intoto_pip.install.wheel_source  # noqa: F401
+    after: nothing else waits for it then. A failure is left to the installation, which
+    imports the same and says what failed (a thread's exception would be a traceback)."""
+    try:
+        import intoto_pip.install.installer_step
+        import intoto_pip.install.ownership
+        import intoto_pip.install.verdict_record
+        import intoto_pip.install.wheel_source  # noqa: F401
+    except Exception:  # noqa: S110
+        pass
 
 
 def _check_direct_urls(local: list[Candidate], target: Target, options: InstallOptions) -> None:
