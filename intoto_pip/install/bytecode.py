@@ -210,6 +210,9 @@ class BytecodeCompiler:
         return [self._compiled(number, cache) for number, cache in enumerate(self._caches)]
 
     def close(self) -> None:
+        with self._state:  # nothing more is handed out: a reply read meanwhile would write
+            self._waiting.clear()  # to a pipe closed below (a ValueError in its thread)
+            self._running = [False] * len(self._running)
         for process in self._processes:
             if process.poll() is None:
                 process.kill()

@@ -186,3 +186,29 @@ def test_a_module_in_the_working_folder_never_shadows_the_compilers_own(
     compiler.close()
     assert compiled is not None and cache.is_file()
     assert not marker.exists()
+
+
+def test_a_reply_read_while_the_compilers_are_closed_sends_nothing_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installation stopped midway closes the compilers while modules still wait to be
+    handed out; a reply read then must not write to a worker's closed input (an exception in
+    the reading thread, printed as a traceback)."""
+    import threading
+
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    compiler = bytecode.BytecodeCompiler(sys.executable, workers=1)
+    modules = [_module(tmp_path, f"m{i}", f"X = {i}\n") for i in range(bytecode.WINDOW + 8)]
+    with compiler._state:  # the reading thread reads the first replies, then waits here
+        for source, cache in modules:
+            compiler.submit(source, cache)
+        assert compiler._waiting  # more than the worker holds
+        deadline = time.monotonic() + 30
+        while not compiler._replies and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert compiler._replies
+        compiler.close()  # the worker's input is closed while a reply is being taken
+    for reader in compiler._readers:
+        reader.join(timeout=30)
+    assert failures == []
