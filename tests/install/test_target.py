@@ -141,3 +141,71 @@ def test_installed_reads_name_and_version_from_the_headers_only(tmp_path: Path) 
         (site / folder / "METADATA").write_text(metadata, newline="")
     found = {name: dist.version for name, dist in target.installed().items()}
     assert found == {"real": "1.0", "crlf": "2.0", "folded": "3.0"}
+
+
+def _email_reads(head: str) -> tuple[object, object]:
+    import email.parser
+
+    headers = email.parser.HeaderParser().parsestr(head)
+    return headers.get("Name"), headers.get("Version")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "Metadata-Version: 2.1\nName: Real\nVersion: 1.0",
+        "Name: a\nVersion: 1\n",  # no body: the block's own end
+        "",
+        "name:a\nVERSION:\t 2.0 ",  # any case, no space, a tab, a trailing space kept
+        "Name: first\nName: second\nVersion: 1\nVersion: 2",  # the first of each
+        "Name: folded\n  more\nVersion: 3",  # a continuation line
+        "Name: x\rVersion: 4",  # a lone carriage return ends a line for email
+        "Name: x\x0bVersion: 5\nVersion: 6",  # a vertical tab does not
+        "Name: x\u2028Version: 7\nVersion: 8",
+        "From someone\nName: unix\nVersion: 9",  # an mbox "From " line
+        "Name: a\nnot a header\nVersion: 10",  # the body starts early
+        ": empty\nName: b\nVersion: 11",  # a field without a name
+        "Na me: c\nName: d\nVersion: 12",
+        "Name: é\nVersion: 13",
+        "Name:\nVersion: 14",
+        "X-Thing: a:b\nName: e:f\nVersion: 15",
+    ],
+)
+def test_name_and_version_are_read_as_emails_header_parser_reads_them(head: str) -> None:
+    from intoto_pip.install.target import _name_and_version
+
+    assert _name_and_version(head) == _email_reads(head)
+
+
+def test_name_and_version_agree_with_email_on_random_headers() -> None:
+    """Random header blocks built from the pieces where parsers differ."""
+    import random
+
+    from intoto_pip.install.target import _name_and_version
+
+    pieces = ["Name", "Version", "name", "X", " ", "\t", ":", "\n", "\r", "\x0c", "a", "1", "é"]
+    chooser = random.Random(20261207)
+    for _ in range(5000):
+        head = "".join(chooser.choice(pieces) for _ in range(chooser.randint(0, 14)))
+        head = head.split("\n\n", 1)[0]  # what the scan hands over: the block before a blank
+        assert _name_and_version(head) == _email_reads(head), repr(head)
+
+
+def test_the_usual_metadata_is_read_without_loading_email(tmp_path: Path) -> None:
+    """``check`` reads every METADATA; the usual one does not cost it the ``email`` package."""
+    import subprocess
+
+    site = tmp_path / "site"
+    (site / "real-1.0.dist-info").mkdir(parents=True)
+    (site / "real-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: Real\nVersion: 1.0\n\nDescription\n"
+    )
+    code = (
+        "import sys; from pathlib import Path; from intoto_pip.install.target import _scan; "
+        f"found = _scan(Path({str(site)!r})); "
+        "print([(d.name, d.version) for d in found], 'email.parser' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[('real', '1.0')] False"
