@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -49,25 +50,55 @@ def read_record(dist_info: Path) -> DistRecord | None:
     except (OSError, UnicodeDecodeError):
         return None
     root = os.path.normpath(dist_info.parent)
+    return _read_usual(text, root) or _read_rows(csv.reader(text.splitlines()), root)
+
+
+def _read_usual(text: str, root: str) -> DistRecord | None:
+    """RECORD read as ``_read_rows`` reads it, a whole list at a time, where no quote is
+    used, every name is a relative one in normal form and every hash reads (a check reads
+    tens of thousands of rows); None for any other RECORD."""
+    if os.sep != "/" or '"' in text:
+        return None
+    # Without a quote, the csv module splits each line at its commas and nothing else.
+    rows = [row for row in (line.split(",") for line in text.splitlines() if line) if row[0]]
+    names = [row[0] for row in rows]
+    block = "\n" + "\n".join(names)  # a line never holds a "\n"
+    if "/." in block or "//" in block or "\n." in block or "\n/" in block:
+        return None
+    # Bytecode is never compared (Python rewrites it): its hash is not even decoded.
+    fields = [
+        row[1] if len(row) > 1 and not name.endswith(".pyc") else ""
+        for name, row in zip(names, rows, strict=True)
+    ]
+    digests = _sha256_hexes(fields)
+    if digests is None:
+        return None
+    prefix = root + os.sep
+    paths = [prefix + name for name in names]
+    firsts = {name.partition("/")[0] for name in names if "/" in name}
+    return DistRecord(
+        root=root,
+        rows=tuple(map(_new_row, repeat(RecordRow), zip(paths, digests, strict=True))),
+        tops=frozenset(prefix + first for first in firsts),
+    )
+
+
+def _read_rows(table: Iterable[list[str]], root: str) -> DistRecord:
+    """RECORD read row by row: any name, and a problem for each hash that does not read."""
     prefix = root + os.sep
     rows: list[RecordRow] = []
     firsts: set[str] = set()
     problems: list[str] = []
-    slashes = os.sep == "/"
-    # Thousands of rows per check: each is looked at once, on the cheapest path that holds
-    # (the usual row, a relative name in normal form, is told apart in three looks).
-    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+    for number, row in enumerate(table, start=1):
         if not row or not (name := row[0]):
             continue
-        usual = slashes and "/." not in name and "//" not in name
-        if (usual and not name.startswith((".", "/"))) or _plain(name):
+        if _plain(name):
             path = prefix + name
             slash = name.find("/")
             if slash > 0:
                 firsts.add(name[:slash])
         else:
             path = os.path.normpath(os.path.join(root, name))
-        # Bytecode is never compared (Python rewrites it): its hash is not even decoded.
         field = row[1] if len(row) > 1 and not name.endswith(".pyc") else ""
         digest = _sha256_hex(field) if field else None
         if digest == "":
@@ -117,6 +148,36 @@ def _sha256_hex(field: str) -> str | None:
     except (binascii.Error, ValueError):
         return ""
     return raw.hex() if len(raw) == 32 else ""
+
+
+_SHA256_FIELD = len("sha256=") + 43  # 32 bytes: 43 base64 characters, unpadded
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _sha256_hexes(fields: list[str]) -> list[str | None] | None:
+    """``_sha256_hex`` of each field ("": None); None if any does not read.
+
+    The usual fields (``sha256=`` and 43 characters of the URL-safe alphabet) are decoded
+    in one call: each is followed by an "A" (six zero bits), so each decodes to its 32 bytes
+    and a 33rd that takes the bits after them, which a decoder of the field alone drops too.
+    """
+    present = [field for field in fields if field]
+    count = len(present)
+    usual = set(map(len, present)) <= {_SHA256_FIELD} and all(
+        map(str.startswith, present, repeat("sha256="))
+    )
+    values = b""
+    if usual and count:
+        try:
+            values = ("A".join(present) + "A").encode("ascii").replace(b"sha256=", b"")
+        except UnicodeEncodeError:
+            values = b""
+    if len(values) == 44 * count and not values.translate(None, _ALPHABET):
+        raw = binascii.a2b_base64(values.translate(_URLSAFE)).hex()
+        decoded = iter([raw[start : start + 64] for start in range(0, 66 * count, 66)])
+        return [next(decoded) if field else None for field in fields]
+    digests = [_sha256_hex(field) for field in fields]
+    return None if "" in digests else digests
 
 
 def is_bytecode(path: str) -> bool:
