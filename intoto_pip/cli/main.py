@@ -76,11 +76,11 @@ def _chosen_command(args: Sequence[str]) -> str | None:
 
 def _unknown_command(args: Sequence[str]) -> str | None:
     """A message for a first positional argument that is no subcommand, with a suggestion."""
-    import difflib
-
     first = next((arg for arg in args if not arg.startswith("-")), None)
     if first is None or first in COMMANDS:
         return None
+    import difflib
+
     close = difflib.get_close_matches(first, list(COMMANDS), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown command {first!r}{hint}; the commands are: {', '.join(COMMANDS)}"

@@ -105,12 +105,15 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
     chosen = [_Dist(info=installed[n]) for n in wanted if n in installed]
     layouts = LayoutChecks()
     mine, theirs = _shares(chosen)
+    # The first of this process's share is re-verified before a helper is forked: what that
+    # loads (modules imported on first use, the layout checked) is loaded once, for both.
+    _reverify_share(mine[:1], options, layouts)
     # With many distributions a forked helper re-verifies a share of the evidence (which
     # needs no RECORD) from here on. The files RECORD names are hashed by another helper
     # (where there is one) while the folders are walked and the rest of the evidence is
     # re-verified here; what only a final product names is hashed after. Only what the walk
     # found to be a regular file counts as present.
-    with _helper(theirs, options) as helper:
+    with _helper(theirs, options, layouts) as helper:
         records = {name: read_record(dist.dist_info) for name, dist in installed.items()}
         owned = {row.path for record in records.values() if record for row in record.rows}
         for dist in chosen:
@@ -118,7 +121,7 @@ def check_environment(options: CheckOptions, *, probe: PendingProbe | None = Non
         by_record = _record_paths(chosen)
         with start_hash_files(by_record, regular_only=True) as hashing:
             present, walked = _present(chosen, target)
-            _reverify_share(mine, options, layouts)
+            _reverify_share(mine[1:], options, layouts)
             hashed = hashing.result()  # this process hashes too, while the helpers work
             _take_answers(theirs, helper, options, layouts)
             for dist in chosen:
@@ -155,9 +158,11 @@ def _shares(chosen: Sequence[_Dist]) -> tuple[Sequence[_Dist], Sequence[_Dist]]:
     return chosen[:ours], chosen[ours:]
 
 
-def _helper(theirs: Sequence[_Dist], options: CheckOptions) -> Forked[list[_Answer]]:
+def _helper(
+    theirs: Sequence[_Dist], options: CheckOptions, layouts: LayoutChecks
+) -> Forked[list[_Answer]]:
     def answers() -> list[_Answer]:
-        _reverify_share(theirs, options, LayoutChecks())
+        _reverify_share(theirs, options, layouts)  # the helper's own copy of ``layouts``
         return [(d.verdict, d.verdict_problem, d.evidence, d.product) for d in theirs]
 
     return Forked(answers if theirs else None)
