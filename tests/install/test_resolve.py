@@ -39,12 +39,12 @@ def test_pip_command_passes_options_through() -> None:
         python=Path("/other/python"),
         prefix=Path("/p"),
     )
-    command = pip_command(options)
+    command = pip_command(options, "/private/report.json")
     # pip's runner, started by the other interpreter itself (not pip started twice).
     assert command[:4] == ["/other/python", "-I", str(pip_runner()), "--isolated"]
     joined = " ".join(command)
     for part in (
-        "install --dry-run --report - --only-binary :all: --quiet",
+        "install --dry-run --report /private/report.json --only-binary :all: --quiet",
         "--no-index",
         "--no-deps",
         "--upgrade",
@@ -60,7 +60,7 @@ def test_pip_command_passes_options_through() -> None:
 
 
 def test_same_interpreter_needs_no_python_flag() -> None:
-    command = pip_command(ResolveOptions(python=Path(sys.executable)))
+    command = pip_command(ResolveOptions(python=Path(sys.executable)), "r.json")
     assert command[:5] == [sys.executable, "-I", "-m", "pip", "--isolated"]
     assert "--python" not in command
 
@@ -89,6 +89,43 @@ def test_parse_report() -> None:
     assert item.requires_dist == ("x",)
 
 
+def test_the_report_is_read_from_a_file_in_a_folder_only_this_user_enters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pip writes the report to a file (on standard output it pretty-prints it, slowly); the
+    file is in a private temporary folder, which is gone afterwards."""
+    import os
+    import stat
+
+    from intoto_pip.install import resolve as resolve_module
+
+    seen: list[str] = []
+
+    def pip(command: list[str], env: object) -> tuple[int, bytes, str]:
+        report = command[command.index("--report") + 1]
+        folder = os.path.dirname(report)
+        seen.append(folder)
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        assert os.listdir(folder) == []  # nothing there before pip writes
+        with open(report, "w", encoding="utf-8") as file:
+            json.dump({"install": []}, file)
+        return 0, b"", ""
+
+    monkeypatch.setattr(resolve_module, "_run_pip", pip)
+    assert resolve(ResolveOptions(requirements=("app",), settings=sort_settings(""))) == []
+    [folder] = seen
+    assert not os.path.exists(folder)
+
+
+def test_no_report_from_pip_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intoto_pip.install import resolve as resolve_module
+
+    monkeypatch.setattr(resolve_module, "_run_pip", lambda command, env: (0, b"", ""))
+    options = ResolveOptions(requirements=("app",), settings=sort_settings(""))
+    with pytest.raises(InstallError, match="pip wrote no installation report"):
+        resolve(options)
+
+
 @pytest.mark.parametrize("data", [b"not json", b'{"install": [{"metadata": {}}]}'])
 def test_unreadable_report(data: bytes) -> None:
     with pytest.raises(InstallError, match="not readable"):
@@ -108,7 +145,7 @@ def test_pip_settings_taken_are_passed_back_and_merged_with_the_command_line() -
         extra_index_urls=("http://127.0.0.1:4/simple/", "http://127.0.0.1:6/simple/"),
         settings=settings,
     )
-    joined = " ".join(pip_command(options))
+    joined = " ".join(pip_command(options, "r.json"))
     assert "--index-url http://127.0.0.1:5/simple/" in joined
     extras = [part for part in joined.split("--extra-index-url ")[1:]]
     assert [e.split()[0] for e in extras] == [
@@ -120,7 +157,7 @@ def test_pip_settings_taken_are_passed_back_and_merged_with_the_command_line() -
     assert "--cert /ca.pem" in joined
     assert "constraint" not in joined and "/c.txt" not in joined
     # intoto-pip's own --index-url wins over pip's setting.
-    mine = pip_command(replace(options, index_url="http://127.0.0.1:7/simple/"))
+    mine = pip_command(replace(options, index_url="http://127.0.0.1:7/simple/"), "r.json")
     assert "http://127.0.0.1:5/simple/" not in mine
 
 
