@@ -13,6 +13,8 @@ from pathlib import Path
 
 def lock_file(args: argparse.Namespace) -> Path | None:
     """The lock to install (and ``args.requirement`` without it), or None."""
+    if not args.lock and not args.requirement:
+        return None  # the usual install: what reads locks is not loaded before pip starts
     from intoto_pip.errors import InputError
     from intoto_pip.install.pylock import is_lock_file
 
