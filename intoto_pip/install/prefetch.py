@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from intoto_pip.archives.names import canonical_name
 from intoto_pip.errors import IntotoPipError
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 MAX_WHEELS = 200
 MAX_BYTES = 512 * 1024 * 1024
+T = TypeVar("T")
 
 
 class Prefetch:
@@ -86,12 +87,7 @@ class Prefetch:
         None to fetch and verify it now."""
         with self._lock:
             download = self._wheels.get(item.url)
-        if download is None:
-            return None
-        try:
-            pending = download.result()
-        except Exception:  # fetched again now, and any failure is reported then
-            return None
+        pending = _result(download)  # a failure: fetched again now, and reported then
         if pending is None:
             return None
         if not has_index_hash(pending.fetched, item.sha256):
@@ -185,11 +181,12 @@ class Prefetch:
             return self._verifying
 
 
-def _result(opening: Future[OpenedWheel | None] | None) -> OpenedWheel | None:
-    """What an opening gave; None if there was none, it was cancelled or it failed."""
-    if opening is None or opening.cancelled():
+def _result(work: Future[T | None] | None) -> T | None:
+    """What a download or an opening gave; None if there was none, it was cancelled or it
+    failed."""
+    if work is None or work.cancelled():
         return None
     try:
-        return opening.result()
+        return work.result()
     except Exception:
         return None
