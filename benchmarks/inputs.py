@@ -32,6 +32,7 @@ class Sizes:
     install_set_modules: int
     check_dists: int
     check_modules: int
+    huge_link: int  # artifacts in pair 8's one link
     scaling: tuple[int, ...]
 
 
@@ -44,6 +45,7 @@ FULL = Sizes(
     install_set_modules=20,
     check_dists=100,
     check_modules=99,  # + __init__: 100 modules, 100 .pyc and the dist-info: ~20,700 files
+    huge_link=1_000_000,
     scaling=(1_000, 10_000, 100_000),
 )
 QUICK = Sizes(
@@ -55,6 +57,7 @@ QUICK = Sizes(
     install_set_modules=10,
     check_dists=10,
     check_modules=20,
+    huge_link=20_000,
     scaling=(200, 1_000, 5_000),
 )
 

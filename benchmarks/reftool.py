@@ -9,7 +9,10 @@ Run as ``venv-ref/bin/python reftool.py JOBS.json``: a JSON list of jobs, done i
   "expected_command"?}`` and an
   inspection ``{"name", "run", "expected_materials", "expected_products"}``;
 - ``{"op": "link", "out_dir": DIR, "signing_key": PEM, "name": STEP, "materials": {...},
-  "products": {...}}`` writes ``STEP.<keyid[:8]>.link``.
+  "products": {...}}`` writes ``STEP.<keyid[:8]>.link``;
+- ``{"op": "many_link", ..., "count": N}``: the same with N products named as a large source
+  tree is (``src/d0001/file_0001234.py``, 1,000 to a folder), each with the sha256 of its
+  number: a link far larger than any folder it would be practical to record.
 
 It uses only the reference's public models and securesystemslib's signer, never intoto_pip,
 so the inputs it makes are independent of the code being measured.
@@ -17,6 +20,7 @@ so the inputs it makes are independent of the code being measured.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -107,7 +111,21 @@ def _link(job: dict[str, Any]) -> None:
     metablock.dump(str(Path(job["out_dir"]) / f"{job['name']}.{keyid[:8]}.link"))
 
 
-_OPS = {"keypair": _keypair, "layout": _layout, "link": _link}
+def many_products(count: int) -> dict[str, dict[str, str]]:
+    """``count`` artifacts as ``many_link`` names and hashes them."""
+    return {
+        f"src/d{index // 1000:04d}/file_{index:07d}.py": {
+            "sha256": hashlib.sha256(b"%d" % index).hexdigest()
+        }
+        for index in range(count)
+    }
+
+
+def _many_link(job: dict[str, Any]) -> None:
+    _link({**job, "products": many_products(int(job["count"]))})
+
+
+_OPS = {"keypair": _keypair, "layout": _layout, "link": _link, "many_link": _many_link}
 
 
 def main(argv: list[str]) -> int:
