@@ -198,9 +198,10 @@ class PendingSettings:
         environ: Mapping[str, str],
         timeout: float,
         announce: Callable[[str], None] | None = None,
-    ) -> tuple[int, bytes, str]:
+    ) -> tuple[int, str]:
         """Run ``pip ARGS`` in this session with ``environ`` (its own is replaced): pip's exit
-        code, output and messages. InstallError if it could not run or timed out.
+        code and messages (its output is read, so that it never blocks, and dropped: the
+        report is in a file). InstallError if it could not run or timed out.
 
         ``announce``: called (in another thread) with each line the session announces while
         pip runs (``pip_runner.ANNOUNCED`` messages); never where there is no pipe for it."""
@@ -215,12 +216,12 @@ class PendingSettings:
             )
             self._reader.start()
         try:
-            out, _ = process.communicate((json.dumps(request) + "\n").encode(), timeout=timeout)
+            process.communicate((json.dumps(request) + "\n").encode(), timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
             self.close()
             raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
         self._join_reader()  # pip has ended, and with it the pipe's only writer
-        return process.returncode, out, self._messages(self._errors_from)
+        return process.returncode, self._messages(self._errors_from)
 
     def close(self) -> None:
         """End pip if it still runs; close its pipes and messages (a no-op twice)."""

@@ -151,9 +151,9 @@ def resolve(
         if session is not None and options.python and session.can_resolve(options.python):
             on_line = None if announce is None else partial(_announced_wheel, announce)
             args = pip_arguments(options, report)
-            code, _, messages = session.resolve(args, env, RESOLVE_TIMEOUT, on_line)
+            code, messages = session.resolve(args, env, RESOLVE_TIMEOUT, on_line)
         else:
-            code, _, messages = _run_pip(pip_command(options, report), env)
+            code, messages = _run_pip(pip_command(options, report), env)
         if code != 0:
             raise InstallError(pip_failure(messages, code))
         return parse_report(_read_report(report))
@@ -187,18 +187,21 @@ def _announced_wheel(announce: Callable[[str], None], line: str) -> None:
         announce(url)
 
 
-def _run_pip(command: list[str], env: Mapping[str, str]) -> tuple[int, bytes, str]:
+def _run_pip(command: list[str], env: Mapping[str, str]) -> tuple[int, str]:
+    """pip's exit code and messages (its report is in a file; nothing is read from its
+    standard output)."""
     try:
         done = subprocess.run(
             command,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             timeout=RESOLVE_TIMEOUT,
             stdin=subprocess.DEVNULL,
             env=dict(env),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InstallError(f"cannot run pip to resolve requirements: {exc}") from exc
-    return done.returncode, done.stdout, done.stderr.decode(errors="replace")
+    return done.returncode, done.stderr.decode(errors="replace")
 
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")

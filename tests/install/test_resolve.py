@@ -101,7 +101,7 @@ def test_the_report_is_read_from_a_file_in_a_folder_only_this_user_enters(
 
     seen: list[str] = []
 
-    def pip(command: list[str], env: object) -> tuple[int, bytes, str]:
+    def pip(command: list[str], env: object) -> tuple[int, str]:
         report = command[command.index("--report") + 1]
         folder = os.path.dirname(report)
         seen.append(folder)
@@ -109,7 +109,7 @@ def test_the_report_is_read_from_a_file_in_a_folder_only_this_user_enters(
         assert os.listdir(folder) == []  # nothing there before pip writes
         with open(report, "w", encoding="utf-8") as file:
             json.dump({"install": []}, file)
-        return 0, b"", ""
+        return 0, ""
 
     monkeypatch.setattr(resolve_module, "_run_pip", pip)
     assert resolve(ResolveOptions(requirements=("app",), settings=sort_settings(""))) == []
@@ -120,7 +120,7 @@ def test_the_report_is_read_from_a_file_in_a_folder_only_this_user_enters(
 def test_no_report_from_pip_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from intoto_pip.install import resolve as resolve_module
 
-    monkeypatch.setattr(resolve_module, "_run_pip", lambda command, env: (0, b"", ""))
+    monkeypatch.setattr(resolve_module, "_run_pip", lambda command, env: (0, ""))
     options = ResolveOptions(requirements=("app",), settings=sort_settings(""))
     with pytest.raises(InstallError, match="pip wrote no installation report"):
         resolve(options)
